@@ -1,0 +1,1 @@
+"""The server side: HTTP API, persistence and the CLI composition root."""
