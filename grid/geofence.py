@@ -75,10 +75,11 @@ class GeofenceIndex:
 
     def locate(self, lon: float, lat: float, accuracy: float | None = None) -> Location:
         hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if len(hits):
-            return Location(
-                cell=self.codes[hits.min()], snapped=False, distance_m=0.0, index_version=self.version
-            )
+        # Nearly every point is in exactly one cell; numpy's min() would cost more than the query.
+        count = len(hits)
+        if count:
+            best = hits[0] if count == 1 else hits.min()
+            return Location(cell=self.codes[best], snapped=False, distance_m=0.0, index_version=self.version)
         index, distance = self._snap(lon, lat, accuracy)
         return Location(
             cell=None if index == UNLOCATED else self.codes[index],

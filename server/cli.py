@@ -52,3 +52,7 @@ def route(data: Path) -> None:
     for line in route_lines(sys.stdin.buffer, dataset, now=dt.datetime.now(dt.UTC)):
         out.write(line + b"\n")
         out.flush()
+
+
+if __name__ == "__main__":
+    main()
