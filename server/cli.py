@@ -38,14 +38,20 @@ def synth(seed: int, out: Path, size: str) -> None:
 
 
 @main.command()
-@click.option("--data", "data", type=click.Path(path_type=Path), required=True, help="A data folder.")
-def route(data: Path) -> None:
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    help="A data folder (default: the synthetic demo county, made in memory).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the default demo county.")
+def route(data: Path | None, seed: int) -> None:
     """Route incidents read as JSON lines on stdin; one decision (or error) per line on stdout.
 
     Each line: {"id", "lon", "lat", "category", optional "crs" (wgs84|gcj02|bd09), "ts", "acc"}.
     """
     try:
-        dataset = load_dataset(data)
+        dataset = synthesize(seed) if data is None else load_dataset(data)
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from None
     out = sys.stdout.buffer

@@ -55,32 +55,38 @@ def lines_of(done: subprocess.CompletedProcess[bytes]) -> list[dict[str, object]
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_route_the_example_file(data: Path) -> None:
-    done = gridwatch(
-        "route", "--data", str(data), stdin=(ROOT / "docs/examples/incidents.jsonl").read_bytes()
-    )
+def test_route_the_example_file_on_the_embedded_county() -> None:
+    """The README's first command: no data folder, the synthetic county made in memory."""
+    example = (ROOT / "docs/examples/incidents.jsonl").read_bytes()
+    done = gridwatch("route", stdin=example)
     assert done.returncode == 0, done.stderr
     out = lines_of(done)
-    assert len(out) == 8  # one answer per non-empty line, errors included
+    assert len(out) == len(example.splitlines())  # one answer per line, errors included
     decided = {o["id"]: o for o in out if "error" not in o}
     errors = [o for o in out if "error" in o]
-    assert {e["line"] for e in errors} == {7, 8}
-    assert any("unknown category" in str(e["error"]) for e in errors)
-    assert decided["demo-6"]["unlocated"] is True and decided["demo-6"]["lead"] is None
-    located = [o for o in decided.values() if not o["unlocated"]]
-    assert located
-    for o in located:
+    assert [e["line"] for e in errors] == [len(out) - 1, len(out)]
+    assert "unknown category" in str(errors[0]["error"])
+    modes = {o["mode"] for o in decided.values()}
+    assert {"granted", "stationed", "not_listed", "entrusted", "entrusted_lapsed"} <= modes
+    assert decided["demo-4"]["agreement"] and decided["demo-4"]["informed"]
+    assert decided["demo-7"]["snapped"] is True
+    assert decided["demo-8"]["unlocated"] is True
+    assert decided["demo-8"]["lead"] is None
+    for o in decided.values():
+        if o["unlocated"]:
+            continue
         assert str(o["cell"]).startswith(str(o["township"]))
-        assert o["lead"] and o["mode"] in {
-            "statutory",
-            "granted",
-            "entrusted",
-            "entrusted_lapsed",
-            "stationed",
-            "not_listed",
-        }
         explanation = o["explanation"]
-        assert isinstance(explanation, dict) and explanation["text_zh"] and explanation["text_en"]
+        assert isinstance(explanation, dict)
+        assert explanation["text_zh"]
+        assert explanation["text_en"]
+
+
+def test_route_a_folder_gives_the_same_answers(data: Path) -> None:
+    line = b'{"id": "x", "lon": 119.6, "lat": 29.1, "category": "0501", "ts": "2026-11-24T09:30:00+08:00"}\n'
+    from_folder = lines_of(gridwatch("route", "--data", str(data), stdin=line))
+    in_memory = lines_of(gridwatch("route", "--seed", "4", stdin=line))
+    assert from_folder == in_memory
 
 
 def test_route_reports_bad_lines_and_goes_on(data: Path) -> None:
