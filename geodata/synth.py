@@ -21,7 +21,7 @@ from geodata.catalog_files import default_catalog, department_templates
 from geodata.coding import code_cells, reading_order
 from geodata.dataset import Dataset, Layer, Manifest
 from grid.organisation import Certificate, Officer, Unit, UnitKind, Worker
-from grid.places import Cell, County, Township, TownshipKind, Village
+from grid.places import Cell, County, Township, TownshipKind, Village, county_of, township_of
 from grid.powers import Agreement, DutyRole, HoldingMode, PowerListEntry, TerritorialDuty
 from grid.staffing import enforcement_staff_needed
 from grid.subjects import Device, DeviceKind, Subject, SubjectKind
@@ -274,7 +274,7 @@ class _Builder:
             )
         )
         self.townships.shapes.append(shape)
-        county = code[:6]
+        county = county_of(code)
         for suffix_id, zh, en, parent, enforcement in (
             ("office.enforcement", "综合行政执法办公室", "Comprehensive Enforcement Office", None, True),
             ("office.command", "综合信息指挥室", "Command Room", None, False),
@@ -331,7 +331,7 @@ class _Builder:
             )
 
     def _power_list(self, township: str, kind: TownshipKind) -> None:
-        county = township[:6]
+        county = county_of(township)
         rows: list[tuple[str, HoldingMode, str, Agreement | None]] = []
         for station, matters in STATIONED.items():
             rows += [(m, HoldingMode.STATIONED, f"{township}.stationed.{station}", None) for m in matters]
@@ -414,7 +414,11 @@ class _Builder:
             mine = tuple(codes[j] for j in order[i : i + span])
             self.workers.append(
                 Worker(
-                    id=f"w{mine[0]}", name=_person(rng), township=code[:9], cells=mine, is_cell_head=i == 0
+                    id=f"w{mine[0]}",
+                    name=_person(rng),
+                    township=township_of(code),
+                    cells=mine,
+                    is_cell_head=i == 0,
                 )
             )
             i += span

@@ -63,13 +63,9 @@ class GeofenceIndex:
         if len(self.polygons):
             shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
-        self._position = {code: i for i, code in enumerate(self.codes)}
 
     def __len__(self) -> int:
         return len(self.codes)
-
-    def polygon(self, code: str) -> BaseGeometry:
-        return self.polygons[self._position[code]]
 
     # -- one point --------------------------------------------------------------------------------
 
@@ -121,8 +117,9 @@ class GeofenceIndex:
     ) -> BulkLocation:
         lon = np.asarray(lons, dtype=np.float64)
         lat = np.asarray(lats, dtype=np.float64)
-        if lon.shape != lat.shape or lon.ndim != 1:
-            raise ValueError("lons and lats must be 1-D arrays of the same length")
+        acc = None if accuracies is None else np.asarray(accuracies, dtype=np.float64)
+        if lon.shape != lat.shape or lon.ndim != 1 or (acc is not None and acc.shape != lon.shape):
+            raise ValueError("lons, lats and accuracies must be 1-D arrays of the same length")
         n = len(lon)
         result = np.full(n, UNLOCATED, dtype=np.int64)
         snapped = np.zeros(n, dtype=bool)
@@ -136,14 +133,12 @@ class GeofenceIndex:
         # Lowest cell index per point: fill with the maximum, then reduce with minimum.
         np.minimum.at(result.view(np.uint64), point_idx, cell_idx.astype(np.uint64))
         missing = np.flatnonzero(result == UNLOCATED)
-        if len(missing):
-            acc = None if accuracies is None else np.asarray(accuracies, dtype=np.float64)
-            for i in missing.tolist():
-                a = None if acc is None or np.isnan(acc[i]) else float(acc[i])
-                index, d = self._snap(float(lon[i]), float(lat[i]), a)
-                result[i] = index
-                snapped[i] = index != UNLOCATED
-                distance[i] = d
+        for i in missing.tolist():
+            a = None if acc is None or np.isnan(acc[i]) else float(acc[i])
+            index, d = self._snap(float(lon[i]), float(lat[i]), a)
+            result[i] = index
+            snapped[i] = index != UNLOCATED
+            distance[i] = d
         return BulkLocation(
             cell_index=result, snapped=snapped, distance_m=distance, index_version=self.version
         )

@@ -8,6 +8,7 @@ import enum
 import msgspec
 
 from grid.catalog import Stage, TimeUnit
+from grid.places import township_of
 
 
 class Source(enum.StrEnum):
@@ -123,7 +124,7 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def township(self) -> str | None:
-        return None if self.cell is None else self.cell[:9]
+        return None if self.cell is None else township_of(self.cell)
 
     @property
     def unlocated(self) -> bool:

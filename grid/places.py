@@ -18,6 +18,19 @@ VILLAGE_DIGITS = 12
 CELL_DIGITS = 14
 
 
+def county_of(code: str) -> str:
+    """The county code a township, village or cell code starts with."""
+    return code[:COUNTY_DIGITS]
+
+
+def township_of(code: str) -> str:
+    return code[:TOWNSHIP_DIGITS]
+
+
+def village_of(code: str) -> str:
+    return code[:VILLAGE_DIGITS]
+
+
 class TownshipKind(enum.StrEnum):
     """The policy class of a township; it decides which powers it was granted."""
 
@@ -48,7 +61,7 @@ class Township(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def county(self) -> str:
-        return self.code[:COUNTY_DIGITS]
+        return county_of(self.code)
 
 
 class Village(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,7 +70,7 @@ class Village(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def township(self) -> str:
-        return self.code[:TOWNSHIP_DIGITS]
+        return township_of(self.code)
 
 
 class Cell(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,15 +83,15 @@ class Cell(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def village(self) -> str:
-        return self.code[:VILLAGE_DIGITS]
+        return village_of(self.code)
 
     @property
     def township(self) -> str:
-        return self.code[:TOWNSHIP_DIGITS]
+        return township_of(self.code)
 
     @property
     def county(self) -> str:
-        return self.code[:COUNTY_DIGITS]
+        return county_of(self.code)
 
 
 def check_code(code: object, digits: int, what: str = "code") -> str:

@@ -16,6 +16,7 @@ from geodata.coords import Crs, to_wgs84
 from geodata.dataset import Dataset
 from grid.errors import DomainError
 from grid.incident import Explanation, RouteBasis
+from grid.places import township_of, village_of
 from grid.workcalendar import DEFAULT_TZ
 
 
@@ -85,12 +86,12 @@ class _BatchRouter:
         assignment = None
         if where.cell is not None:
             on = (request.ts or now).astimezone(self.tz).date()
-            assignment = self.router.route(request.category, where.cell[:9], on, where.cell)
+            assignment = self.router.route(request.category, township_of(where.cell), on, where.cell)
         return RouteDecision(
             id=request.id,
             cell=where.cell,
-            township=where.cell[:9] if where.cell else None,
-            village=where.cell[:12] if where.cell else None,
+            township=township_of(where.cell) if where.cell else None,
+            village=village_of(where.cell) if where.cell else None,
             snapped=where.snapped,
             unlocated=where.unlocated,
             index_version=where.index_version,

@@ -123,42 +123,24 @@ UNITS = {
 }
 
 
-def _agreement(number: str, start: str, end: str) -> Agreement:
-    return Agreement(
+def _entrusted(entry: str, matter: str, number: str, start: str, end: str) -> PowerListEntry:
+    agreement = Agreement(
         number=number,
         department=SL,
         valid_from=dt.date.fromisoformat(start),
         valid_to=dt.date.fromisoformat(end),
+    )
+    return PowerListEntry(
+        id=entry, township=T, matter=matter, mode=HoldingMode.ENTRUSTED, unit=OFFICE, agreement=agreement
     )
 
 
 ENTRIES = [
     PowerListEntry(id="P1", township=T, matter="STAT", mode=HoldingMode.STATUTORY, unit=OFFICE),
     PowerListEntry(id="P2", township=T, matter="GRNT", mode=HoldingMode.GRANTED, unit=OFFICE),
-    PowerListEntry(
-        id="P3",
-        township=T,
-        matter="ENTV",
-        mode=HoldingMode.ENTRUSTED,
-        unit=OFFICE,
-        agreement=_agreement("W-1", "2026-01-01", "2026-12-31"),
-    ),
-    PowerListEntry(
-        id="P4",
-        township=T,
-        matter="ENTX",
-        mode=HoldingMode.ENTRUSTED,
-        unit=OFFICE,
-        agreement=_agreement("W-2", "2024-01-01", "2025-12-31"),
-    ),
-    PowerListEntry(
-        id="P5",
-        township=T,
-        matter="ENTF",
-        mode=HoldingMode.ENTRUSTED,
-        unit=OFFICE,
-        agreement=_agreement("W-3", "2027-01-01", "2027-12-31"),
-    ),
+    _entrusted("P3", "ENTV", "W-1", "2026-01-01", "2026-12-31"),
+    _entrusted("P4", "ENTX", "W-2", "2024-01-01", "2025-12-31"),
+    _entrusted("P5", "ENTF", "W-3", "2027-01-01", "2027-12-31"),
     PowerListEntry(id="P6", township=T, matter="STTD", mode=HoldingMode.STATIONED, unit=STATION),
     PowerListEntry(id="P7", township=T, matter="STNO", mode=HoldingMode.STATIONED, unit=STATION),
     PowerListEntry(id="P8", township=T, matter="HIGH", mode=HoldingMode.GRANTED, unit=OFFICE),

@@ -159,6 +159,8 @@ def test_empty_inputs_and_index() -> None:
     assert empty.locate_many([120.0], [30.0]).cell_index.tolist() == [-1]
     with pytest.raises(ValueError, match="same length"):
         GRID.locate_many([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="same length"):
+        GRID.locate_many([1.0, 2.0], [1.0, 2.0], [10.0])
 
 
 def test_index_refuses_bad_or_duplicate_codes() -> None:
