@@ -63,6 +63,8 @@ class GeofenceIndex:
         if len(self.polygons):
             shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
+        # The envelope of all cells (minx, miny, maxx, maxy): what "inside the county" means coarsely.
+        self.bounds = tuple(shapely.total_bounds(self.polygons).tolist()) if len(self.polygons) else None
 
     def __len__(self) -> int:
         return len(self.codes)

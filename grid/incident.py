@@ -45,6 +45,7 @@ class RouteBasis(enum.StrEnum):
     ENTRUSTED_LAPSED = "entrusted_lapsed"  # agreement expired or not yet valid
     STATIONED = "stationed"
     NOT_LISTED = "not_listed"  # duty admission: stays with the department
+    MANUAL = "manual"  # re-routed by a duty officer, with a reason
 
 
 class MatterDecision(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+import msgspec
+
 from grid.catalog import Catalog, Matter
 from grid.errors import DutyAdmissionRefused, RoutingError
 from grid.incident import Assignment, Explanation, MatterDecision, RouteBasis
@@ -34,6 +36,7 @@ WORDS = {
         RouteBasis.ENTRUSTED_LAPSED: "委托已失效",
         RouteBasis.STATIONED: "派驻机构事项",
         RouteBasis.NOT_LISTED: "未列入乡镇清单（职责准入）",
+        RouteBasis.MANUAL: "值班员改派",
         "where_cell": "网格 {cell} 位于{township}。",
         "where": "事件位于{township}。",
         "matter": "事项「{name}」[{code}，严重程度 {severity}]：{basis}{entry}，由{lead}负责",
@@ -55,6 +58,7 @@ WORDS = {
         RouteBasis.ENTRUSTED_LAPSED: "entrustment not in force",
         RouteBasis.STATIONED: "stationed unit",
         RouteBasis.NOT_LISTED: "not on the township's lists (duty admission)",
+        RouteBasis.MANUAL: "re-routed by the duty officer",
         "where_cell": "Cell {cell} lies in {township}.",
         "where": "The incident lies in {township}.",
         "matter": "Matter '{name}' [{code}, severity {severity}]: {basis}{entry}; {lead} is responsible",
@@ -197,13 +201,40 @@ class Router:
             ),
         )
 
+    def reroute(self, current: Assignment, lead: str, reason: str) -> Assignment:
+        """A duty officer's re-route to `lead`: duty admission still holds for the lead matter."""
+        township = current.explanation.township
+        self.check_admission(current.explanation.lead_matter, township, lead)
+        support = tuple(u for u in current.support if u != lead)
+        before, after = self.units[current.lead], self.units[lead]
+        return Assignment(
+            lead=lead,
+            support=support,
+            informed=tuple(u for u in current.informed if u != lead),
+            matters=current.matters,
+            basis=RouteBasis.MANUAL,
+            agreement=None,
+            explanation=msgspec.structs.replace(
+                current.explanation,
+                text_zh=f"值班员改派：由{before.name_zh}改为{after.name_zh}，理由：{reason}。",
+                text_en=f"Re-routed by the duty officer from {before.name_en} to {after.name_en}: {reason}.",
+            ),
+        )
+
     def check_admission(self, matter: str, township: str, unit: str) -> None:
         """Duty admission (职责准入): a township unit may lead only on matters on its township's lists."""
         target = self.units.get(unit)
         if target is None:
             raise RoutingError(f"unknown unit {unit}", f"未知的单位 {unit}", unit=unit)
-        if target.kind is UnitKind.DEPARTMENT or target.township != township:
+        if target.kind is UnitKind.DEPARTMENT:
             return
+        if target.township != township:
+            raise DutyAdmissionRefused(
+                f"{unit} belongs to township {target.township}, not {township}",
+                f"{target.name_zh} 不属于乡镇 {township}",
+                matter=matter,
+                unit=unit,
+            )
         if self.lists.entry(township, matter) is None:
             raise DutyAdmissionRefused(
                 f"matter {matter} is not on township {township}'s lists; it cannot be pushed down to {unit}",

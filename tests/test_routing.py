@@ -150,6 +150,23 @@ def test_duty_admission() -> None:
     assert "不得下放" in refused.value.message_zh
     with pytest.raises(RoutingError):
         router.check_admission("NLNO", T, "ghost")
+    # Another township's office never leads here, whatever the lists say.
+    with pytest.raises(DutyAdmissionRefused, match="belongs to township"):
+        router.check_admission("GRNT", "330100102", OFFICE)
+
+
+def test_reroute_keeps_duty_admission_and_explains() -> None:
+    router = make_router()
+    current = router.route(SINGLE["STAT"], T, ON, CELL)
+    moved = router.reroute(current, ZRZY, "需要部门执法")
+    assert (moved.lead, moved.basis) == (ZRZY, RouteBasis.MANUAL)
+    assert moved.support == (COMMAND, STATION)
+    assert "需要部门执法" in moved.explanation.text_zh
+    assert "Land Bureau" in moved.explanation.text_en
+    assert moved.explanation.decisions == current.explanation.decisions  # the original reasons stay
+    not_listed = router.route(SINGLE["NLNO"], T, ON, CELL)
+    with pytest.raises(DutyAdmissionRefused):
+        router.reroute(not_listed, OFFICE, "推给乡镇")
 
 
 def test_entrusted_entry_requires_agreement() -> None:

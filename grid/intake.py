@@ -1,0 +1,197 @@
+"""The one intake pipeline (HTTP, MQTT, Open311 all use it):
+
+validate → convert coordinates → locate → classify → route → start clocks → duplicate check → commit.
+
+The store commits and publishes the event in the same transaction (an outbox), so an acknowledged
+report is durable and its event cannot be lost. Idempotent by (device, client id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import msgspec
+
+from grid.domain import Domain
+from grid.duplicates import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, probable_duplicate
+from grid.errors import DomainError
+from grid.geo import degrees_covering
+from grid.incident import FlowRecord, Incident, IncidentState, Source
+from grid.places import township_of
+
+# Reports this far beyond the cells' envelope are wrong coordinates, not an unlocated incident.
+OUTSIDE_MARGIN_M = 5_000.0
+# Phones' clocks drift; a report from further in the future than this is refused.
+FUTURE_SKEW = dt.timedelta(minutes=10)
+MAX_TEXT = 4_000
+MAX_MEDIA = 9
+
+Converter = Callable[[float, float, str], tuple[float, float]]
+
+
+class IntakeRefused(DomainError):
+    code = "invalid_report"
+
+
+class ClientIdTaken(Exception):
+    """The store found the (device, client id) already committed by a concurrent submission."""
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    device: str
+    client_id: str
+    source: Source
+    category: str
+    lon: float
+    lat: float
+    ts: dt.datetime
+    crs: str = "wgs84"
+    accuracy: float | None = None
+    text: str = ""
+    media: tuple[str, ...] = ()
+    subject: str | None = None
+    reporter: str | None = None
+    urgent: bool = False
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    incident: Incident
+    # True when this (device, client id) had already been taken: the same answer as the first time.
+    replayed: bool
+    probable_duplicate_of: str | None
+
+
+class IntakeStore(Protocol):
+    def by_client_id(self, device: str, client_id: str) -> Outcome | None: ...
+
+    def open_near(
+        self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
+    ) -> Sequence[Incident]: ...
+
+    def create(
+        self,
+        outcome: Outcome,
+        records: Sequence[FlowRecord],
+        device: str,
+        client_id: str,
+        reporter: str | None,
+    ) -> None:
+        """Commit the incident, its assignment, its history and its event at once, or raise ClientIdTaken."""
+        ...
+
+
+def _refuse(en: str, zh: str, field: str) -> IntakeRefused:
+    return IntakeRefused(en, zh, field=field)
+
+
+def check_report(report: Report, domain: Domain, now: dt.datetime) -> None:
+    if not report.device.strip() or not report.client_id.strip():
+        raise _refuse("device and client id are required", "设备号和客户端编号必填", "client_id")
+    if not (math.isfinite(report.lon) and math.isfinite(report.lat)):
+        raise _refuse("lon and lat must be finite numbers", "经纬度必须是有限数值", "lon")
+    if not (-180.0 <= report.lon <= 180.0 and -90.0 <= report.lat <= 90.0):
+        raise _refuse(f"coordinates out of range: {report.lon}, {report.lat}", "经纬度超出范围", "lon")
+    if report.accuracy is not None and not (math.isfinite(report.accuracy) and report.accuracy >= 0):
+        raise _refuse("accuracy must be a non-negative number of metres", "定位精度必须为非负米数", "acc")
+    if report.ts.tzinfo is None:
+        raise _refuse("ts must carry a time zone", "时间必须带时区", "ts")
+    if report.ts > now + FUTURE_SKEW:
+        raise _refuse(f"ts {report.ts.isoformat()} is in the future", "上报时间晚于当前时间", "ts")
+    if len(report.text) > MAX_TEXT:
+        raise _refuse(f"text longer than {MAX_TEXT} characters", f"描述超过 {MAX_TEXT} 字", "text")
+    if len(report.media) > MAX_MEDIA or any(
+        not m.startswith(("https://", "http://", "/media/")) for m in report.media
+    ):
+        raise _refuse(f"media must be at most {MAX_MEDIA} URLs", f"媒体最多 {MAX_MEDIA} 个链接", "media")
+    domain.catalog.category(report.category)  # UnknownCategory names it
+
+
+def _outside_county(domain: Domain, lon: float, lat: float) -> bool:
+    bounds = domain.index.bounds
+    if bounds is None:
+        return False
+    margin = degrees_covering(OUTSIDE_MARGIN_M, lat)
+    minx, miny, maxx, maxy = bounds
+    return not (minx - margin <= lon <= maxx + margin and miny - margin <= lat <= maxy + margin)
+
+
+class Intake:
+    def __init__(
+        self,
+        domain: Callable[[], Domain],
+        store: IntakeStore,
+        convert: Converter,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.domain = domain
+        self.store = store
+        self.convert = convert
+        self.clock = clock
+
+    def submit(self, report: Report, incident_id: Callable[[], str]) -> Outcome:
+        domain = self.domain()
+        now = self.clock()
+        check_report(report, domain, now)
+        earlier = self.store.by_client_id(report.device, report.client_id)
+        if earlier is not None:
+            return msgspec.structs.replace(earlier, replayed=True)
+        try:
+            lon, lat = self.convert(report.lon, report.lat, report.crs)
+        except ValueError:
+            raise _refuse(f"unknown crs {report.crs!r}", f"未知的坐标系 {report.crs!r}", "crs") from None
+        if _outside_county(domain, lon, lat):
+            raise _refuse(
+                f"coordinates {lon:.6f}, {lat:.6f} are outside the county (lon and lat swapped?)",
+                "坐标不在本县范围内（经纬度是否颠倒？）",
+                "lon",
+            )
+        where = domain.index.locate(lon, lat, report.accuracy)
+        category = domain.catalog.category(report.category)
+        assignment = None
+        if where.cell is not None:
+            on = report.ts.astimezone(domain.calendar.tz).date()
+            assignment = domain.router.route(category.code, township_of(where.cell), on, where.cell)
+        incident = domain.lifecycle.open(
+            Incident(
+                id=incident_id(),
+                source=report.source,
+                category=category.code,
+                lon=lon,
+                lat=lat,
+                accuracy=report.accuracy,
+                reported_at=report.ts,
+                cell=where.cell,
+                snapped=where.snapped,
+                index_version=where.index_version,
+                urgent=report.urgent or category.urgent,
+                text=report.text,
+                media=report.media,
+                subject=report.subject,
+                assignment=assignment,
+            )
+        )
+        radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
+        nearby = self.store.open_near(category.code, lon, lat, radius, report.ts - DUPLICATE_WINDOW)
+        twin = probable_duplicate(category.code, lon, lat, report.ts, nearby)
+        outcome = Outcome(incident=incident, replayed=False, probable_duplicate_of=twin.id if twin else None)
+        record = FlowRecord(
+            incident=incident.id,
+            action="report",
+            actor=report.reporter or report.device,
+            at=now,
+            from_state=IncidentState.REPORTED,
+            to_state=IncidentState.REPORTED,
+            unit=assignment.lead if assignment else None,
+        )
+        try:
+            self.store.create(outcome, [record], report.device, report.client_id, report.reporter)
+        except ClientIdTaken:
+            # A concurrent submission of the same report won the race: answer as it was answered.
+            again = self.store.by_client_id(report.device, report.client_id)
+            if again is None:
+                raise
+            return msgspec.structs.replace(again, replayed=True)
+        return outcome

@@ -1,0 +1,41 @@
+"""The application factory: controllers, auth, problem details, OpenAPI at /schema."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server.api.controllers.incidents import IncidentController
+from server.api.controllers.reference import ReferenceController
+from server.api.controllers.system import SystemController
+from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
+from server.api.problems import HANDLERS
+from server.api.security import PUBLIC_PATHS, BearerAuth
+from server.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> Litestar:
+    return Litestar(
+        route_handlers=[SystemController, IncidentController, ReferenceController],
+        state=State({"runtime": runtime}),
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "session": Provide(provide_session),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "incidents": Provide(provide_incidents, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC_PATHS)],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=runtime.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Gridwatch",
+            version="0.1.0",
+            path="/schema",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+        ),
+    )

@@ -1,0 +1,292 @@
+"""Incidents: report, list, read with explanation and history, move through the loop, re-route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.response import Response
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from grid.clocks import is_overdue
+from grid.incident import Incident, IncidentState, Source
+from grid.intake import Report
+from grid.lifecycle import Action
+from server.api.schemas import (
+    Ack,
+    ActionIn,
+    AssignmentOut,
+    FlowOut,
+    IncidentDetail,
+    IncidentOut,
+    Page,
+    ReportIn,
+    RerouteIn,
+)
+from server.api.security import READERS, STAFF, allow, deny
+from server.auth import Principal, Role
+from server.db.tables import IncidentRow
+from server.runtime import Runtime, new_incident_id
+from server.services.incidents import IncidentFilter, IncidentService
+
+# Who may take each step: the duty officers run the loop, the lead unit signs, returns and handles.
+UNIT_ACTIONS = {Action.SIGN, Action.RETURN, Action.HANDLE}
+SOURCE_OF_ROLE = {
+    Role.WORKER: Source.REPORT,
+    Role.DEVICE: Source.ALERT,
+    Role.DUTY: Source.HOTLINE,
+    Role.ADMIN: Source.HOTLINE,
+}
+
+
+def incident_out(incident: Incident, row: IncidentRow | None, runtime: Runtime) -> IncidentOut:
+    domain = runtime.domains()
+    category = domain.catalog.category(incident.category)
+    assignment = incident.assignment
+    return IncidentOut(
+        id=incident.id,
+        source=incident.source.value,
+        state=incident.state.value,
+        category=incident.category,
+        category_name_zh=category.name_zh,
+        category_name_en=category.name_en,
+        lon=incident.lon,
+        lat=incident.lat,
+        cell=incident.cell,
+        village=incident.cell[:12] if incident.cell else None,
+        township=incident.township,
+        snapped=incident.snapped,
+        unlocated=incident.unlocated,
+        urgent=incident.urgent,
+        lead=assignment.lead if assignment else None,
+        support=list(assignment.support) if assignment else [],
+        stage=incident.clock.stage.value if incident.clock else None,
+        deadline=incident.clock.deadline if incident.clock else None,
+        overdue=is_overdue(incident, runtime.clock()),
+        reported_at=incident.reported_at,
+        probable_duplicate_of=row.probable_duplicate_of if row else None,
+        duplicate_of=incident.duplicate_of,
+        rework_count=incident.rework_count,
+        text=incident.text,
+        media=list(incident.media),
+    )
+
+
+def check_scope(principal: Principal, row: IncidentRow, service: IncidentService) -> None:
+    """Refuse (403) an incident outside the caller's scope."""
+    if principal.role in (Role.ADMIN, Role.DUTY):
+        if principal.sees_township(row.township):
+            return
+    elif principal.role is Role.UNIT:
+        if principal.scope_id in service.units(row.id):
+            return
+    elif principal.role is Role.WORKER and row.reporter == principal.scope_id:
+        return
+    raise deny(f"incident {row.id} is outside your scope")
+
+
+def limit_to_scope(
+    where: IncidentFilter, principal: Principal, township: str | None, unit: str | None
+) -> None:
+    """Narrow a listing to what the caller may see; asking for more is refused, not silently cut."""
+    if township is not None and not principal.sees_township(township):
+        raise deny(f"township {township} is outside your scope")
+    match principal.role:
+        case Role.ADMIN | Role.DUTY:
+            where.unit = unit
+            if township is not None or principal.scope_kind == "township":
+                where.townships = [township or principal.scope_id]
+            else:
+                where.county = principal.county
+        case Role.UNIT:
+            if unit not in (None, principal.scope_id):
+                raise deny(f"unit {unit} is not yours")
+            where.unit = principal.scope_id
+            where.townships = [township] if township else None
+        case _:
+            where.reporter = principal.scope_id
+            where.townships = [township] if township else None
+
+
+class IncidentController(Controller):
+    path = "/incidents"
+    tags = ("incidents",)
+
+    @post(
+        "/",
+        guards=[allow(Role.WORKER, Role.DEVICE, Role.DUTY, Role.ADMIN)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def report(self, data: ReportIn, principal: Principal, runtime: Runtime) -> Response[Ack]:
+        """Report an incident. Idempotent by client id: the same id gives the same incident (200)."""
+        if principal.role is Role.DEVICE:
+            raise deny("devices send alerts over MQTT; they cannot report over HTTP")
+        report = Report(
+            device=principal.actor,
+            client_id=data.client_id,
+            source=SOURCE_OF_ROLE[principal.role],
+            category=data.category,
+            lon=data.lon,
+            lat=data.lat,
+            ts=data.ts or runtime.clock(),
+            crs=data.crs,
+            accuracy=data.acc,
+            text=data.text,
+            media=tuple(data.media),
+            subject=data.subject_id,
+            reporter=principal.scope_id if principal.role is Role.WORKER else None,
+            urgent=data.urgent,
+        )
+        outcome = runtime.intake.submit(report, new_incident_id)
+        if principal.role is Role.DUTY and not principal.sees_township(outcome.incident.township):
+            raise deny("the reported place is outside your township")
+        incident = outcome.incident
+        out = incident_out(incident, None, runtime)
+        out.probable_duplicate_of = outcome.probable_duplicate_of
+        ack = Ack(status="duplicate" if outcome.replayed else "accepted", incident=out)
+        runtime.metrics.reports.labels(status=ack.status).inc()
+        return Response(ack, status_code=HTTP_200_OK if outcome.replayed else HTTP_201_CREATED)
+
+    @get("/", guards=[allow(*READERS)], sync_to_thread=True)
+    def list_incidents(
+        self,
+        principal: Principal,
+        incidents: IncidentService,
+        runtime: Runtime,
+        township: str | None = None,
+        unit: str | None = None,
+        states: Annotated[list[IncidentState] | None, Parameter(query="status")] = None,
+        category: str | None = None,
+        overdue: bool | None = None,
+        since: Annotated[dt.datetime | None, Parameter(query="from")] = None,
+        until: Annotated[dt.datetime | None, Parameter(query="to")] = None,
+        bbox: Annotated[str | None, Parameter(description="minlon,minlat,maxlon,maxlat")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> Page[IncidentOut]:
+        where = IncidentFilter(
+            states=[s.value for s in states] if states else None,
+            category=category,
+            overdue=overdue,
+            since=since,
+            until=until,
+            bbox=parse_bbox(bbox),
+        )
+        limit_to_scope(where, principal, township, unit)
+        rows, total = incidents.search(where, limit, offset)
+        items = [incident_out(i, r, runtime) for i, r in zip(incidents.incidents_of(rows), rows, strict=True)]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/{incident_id:str}", guards=[allow(*READERS)], sync_to_thread=True)
+    def read(
+        self, incident_id: str, principal: Principal, incidents: IncidentService, runtime: Runtime
+    ) -> IncidentDetail:
+        row = incidents.row(incident_id)
+        check_scope(principal, row, incidents)
+        incident = incidents.get(incident_id)
+        explanation = incident.assignment.explanation if incident.assignment else None
+        return IncidentDetail(
+            incident=incident_out(incident, row, runtime),
+            explanation_zh=explanation.text_zh if explanation else None,
+            explanation_en=explanation.text_en if explanation else None,
+            assignments=[
+                AssignmentOut(
+                    lead=a.lead,
+                    support=a.support,
+                    informed=a.informed,
+                    matters=a.matters,
+                    basis=a.basis,
+                    agreement=a.agreement,
+                    explanation=a.explanation,
+                    current=a.current,
+                    at=a.at,
+                    by=a.by,
+                    reason=a.reason,
+                )
+                for a in incidents.assignments(incident_id)
+            ],
+            history=[
+                FlowOut(
+                    action=f.action,
+                    actor=f.actor,
+                    at=f.at,
+                    from_state=f.from_state,
+                    to_state=f.to_state,
+                    reason=f.reason,
+                    unit=f.unit,
+                    from_unit=f.from_unit,
+                    duplicate_of=f.duplicate_of,
+                )
+                for f in incidents.history(incident_id)
+            ],
+        )
+
+    @post(
+        "/{incident_id:str}/actions/{action:str}",
+        guards=[allow(*STAFF)],
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+    )
+    def act(
+        self,
+        incident_id: str,
+        action: Action,
+        data: ActionIn,
+        principal: Principal,
+        incidents: IncidentService,
+        runtime: Runtime,
+    ) -> IncidentOut:
+        """Move the incident through the closed loop (accept, reject, dispatch, sign, …)."""
+        row = incidents.row(incident_id)
+        check_scope(principal, row, incidents)
+        if action is Action.REROUTE:
+            raise deny("use POST /incidents/{id}/reroute with the new lead unit")
+        if principal.role is Role.UNIT and (
+            action not in UNIT_ACTIONS or row.lead_unit != principal.scope_id
+        ):
+            raise deny(
+                f"a unit officer may only sign, return or handle its own unit's incidents, not {action.value}"
+            )
+        if principal.role is not Role.UNIT and action in UNIT_ACTIONS and principal.role is not Role.ADMIN:
+            raise deny(f"{action.value} is done by the responsible unit")
+        after = incidents.apply(incident_id, action, principal.actor, data.reason, data.duplicate_of)
+        runtime.metrics.transitions.labels(action=action.value).inc()
+        return incident_out(after, incidents.row(incident_id), runtime)
+
+    @post(
+        "/{incident_id:str}/reroute",
+        guards=[allow(Role.ADMIN, Role.DUTY)],
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+    )
+    def reroute(
+        self,
+        incident_id: str,
+        data: RerouteIn,
+        principal: Principal,
+        incidents: IncidentService,
+        runtime: Runtime,
+    ) -> IncidentOut:
+        """Give the incident to another lead unit, with a reason; the old assignment stays in the history."""
+        row = incidents.row(incident_id)
+        check_scope(principal, row, incidents)
+        after = incidents.reroute(incident_id, data.lead, principal.actor, data.reason)
+        runtime.metrics.transitions.labels(action=Action.REROUTE.value).inc()
+        return incident_out(after, incidents.row(incident_id), runtime)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    from litestar.exceptions import ValidationException
+
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValidationException("bbox must be four numbers: minlon,minlat,maxlon,maxlat") from None
+    if not (minx <= maxx and miny <= maxy):
+        raise ValidationException("bbox must have min <= max")
+    return minx, miny, maxx, maxy

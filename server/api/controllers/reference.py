@@ -1,0 +1,361 @@
+"""Reference data: places, units, people, catalog, lists. Read by staff in scope; written by admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+import shapely
+from litestar import Controller, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from grid.catalog import Category, MajorCategory, Matter
+from grid.errors import InvalidCode
+from grid.organisation import Officer, Unit, Worker
+from grid.places import Township, Village, check_cell_code, village_of
+from grid.powers import PowerListEntry, TerritorialDuty
+from grid.subjects import Subject
+from server.api.controllers.incidents import parse_bbox
+from server.api.schemas import Page
+from server.api.security import READERS, STAFF, allow, deny
+from server.auth import Principal, Role
+from server.db.tables import (
+    CategoryRow,
+    CellRow,
+    DutyRow,
+    MajorCategoryRow,
+    MatterRow,
+    OfficerRow,
+    PowerListRow,
+    SubjectRow,
+    TownshipRow,
+    UnitRow,
+    VillageRow,
+    WorkerRow,
+)
+from server.services.catalog_rows import Listing, feature
+from server.services.reference import DATA_VERSION, INDEX_VERSION, bump, power_list_entry, shape_columns
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0)]
+MAX_CELLS_PER_UPLOAD = 20_000
+
+
+def scope_of(principal: Principal, township: str | None) -> tuple[list[str] | None, str | None]:
+    """(townships, county) a reference listing is limited to; asking outside the scope is refused."""
+    if township is not None:
+        if not principal.sees_township(township):
+            raise deny(f"township {township} is outside your scope")
+        return [township], None
+    if principal.scope_kind == "county":
+        return None, principal.county
+    if principal.township is None:  # a county department's unit sees the county
+        return None, principal.county
+    return [principal.township], None
+
+
+class CellProperties(msgspec.Struct):
+    code: str
+    name: str
+    patrol_target: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2
+
+
+class CellFeature(msgspec.Struct):
+    type: Literal["Feature"]
+    properties: CellProperties
+    geometry: dict[str, Any]
+
+
+class CellCollection(msgspec.Struct):
+    type: Literal["FeatureCollection"]
+    features: Annotated[list[CellFeature], msgspec.Meta(min_length=1, max_length=MAX_CELLS_PER_UPLOAD)]
+
+
+class CellsWritten(msgspec.Struct):
+    written: int
+    index_version: int
+
+
+class ReferenceController(Controller):
+    tags = ("reference data",)
+    guards = [allow(*READERS)]  # noqa: RUF012  (Litestar reads it as a class attribute)
+
+    def _page(
+        self,
+        session: Session,
+        principal: Principal,
+        table: Any,
+        kind: Any,
+        township: str | None,
+        column: str | None,
+        key: str,
+        limit: int,
+        offset: int,
+        extra: Any = (),
+    ) -> Page[Any]:
+        townships, county = scope_of(principal, township)
+        items, total = Listing(session).page(
+            table,
+            kind,
+            townships=townships,
+            county=county,
+            township_column=column,
+            key=key,
+            limit=limit,
+            offset=offset,
+            extra=extra,
+        )
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/townships", sync_to_thread=True)
+    def townships(
+        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[Township]:
+        return self._page(session, principal, TownshipRow, Township, None, "code", "code", limit, offset)
+
+    @get("/villages", sync_to_thread=True)
+    def villages(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[Village]:
+        return self._page(
+            session, principal, VillageRow, Village, township, "township", "code", limit, offset
+        )
+
+    @get("/units", sync_to_thread=True)
+    def units(
+        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[Unit]:
+        """The county's departments, and the offices and stationed units of the caller's scope."""
+        departments = and_(
+            col(UnitRow.township).is_(None), col(UnitRow.id).startswith(principal.county + ".")
+        )
+        if principal.scope_kind == "county" or principal.township is None:
+            mine = col(UnitRow.township).startswith(principal.county)
+        else:
+            mine = col(UnitRow.township) == principal.township
+        items, total = Listing(session).page(
+            UnitRow,
+            Unit,
+            townships=None,
+            county=None,
+            township_column=None,
+            key="id",
+            limit=limit,
+            offset=offset,
+            extra=[or_(departments, mine)],
+        )
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/workers", guards=[allow(*STAFF)], sync_to_thread=True)
+    def workers(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[Worker]:
+        return self._page(session, principal, WorkerRow, Worker, township, "township", "id", limit, offset)
+
+    @get("/officers", guards=[allow(Role.ADMIN, Role.DUTY)], sync_to_thread=True)
+    def officers(
+        self,
+        session: Session,
+        principal: Principal,
+        unit: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[Officer]:
+        extra: list[Any] = [] if unit is None else [OfficerRow.unit == unit]
+        if principal.scope_kind == "township":
+            extra.append(col(OfficerRow.unit).startswith(principal.scope_id))
+        else:
+            extra.append(col(OfficerRow.unit).startswith(principal.county))
+        items, total = Listing(session).page(
+            OfficerRow,
+            Officer,
+            townships=None,
+            county=None,
+            township_column=None,
+            key="id",
+            limit=limit,
+            offset=offset,
+            extra=extra,
+        )
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/subjects", guards=[allow(*STAFF)], sync_to_thread=True)
+    def subjects(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[Subject]:
+        return self._page(session, principal, SubjectRow, Subject, township, "township", "id", limit, offset)
+
+    @get("/categories", sync_to_thread=True)
+    def categories(
+        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[Category]:
+        return self._page(session, principal, CategoryRow, Category, None, None, "code", limit, offset)
+
+    @get("/categories/majors", sync_to_thread=True)
+    def majors(
+        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[MajorCategory]:
+        return self._page(
+            session, principal, MajorCategoryRow, MajorCategory, None, None, "code", limit, offset
+        )
+
+    @get("/matters", sync_to_thread=True)
+    def matters(
+        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+    ) -> Page[Matter]:
+        return self._page(session, principal, MatterRow, Matter, None, None, "code", limit, offset)
+
+    @get("/power-lists", guards=[allow(*STAFF)], sync_to_thread=True)
+    def power_lists(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[PowerListEntry]:
+        townships, county = scope_of(principal, township)
+        query = select(PowerListRow)
+        query = (
+            query.where(col(PowerListRow.township).in_(townships))
+            if townships
+            else query.where(col(PowerListRow.township).startswith(county or ""))
+        )
+        rows = session.exec(query.order_by(col(PowerListRow.id))).all()
+        return Page(
+            items=[power_list_entry(r) for r in rows[offset : offset + limit]],
+            total=len(rows),
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/duties", guards=[allow(*STAFF)], sync_to_thread=True)
+    def duties(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[TerritorialDuty]:
+        return self._page(
+            session, principal, DutyRow, TerritorialDuty, township, "township", "id", limit, offset
+        )
+
+    @get("/cells", sync_to_thread=True, media_type="application/geo+json")
+    def cells(
+        self,
+        session: Session,
+        principal: Principal,
+        township: str | None = None,
+        bbox: Annotated[str | None, Parameter(description="minlon,minlat,maxlon,maxlat")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Cells as a GeoJSON FeatureCollection (with `total`, `limit`, `offset` for paging)."""
+        townships, county = scope_of(principal, township)
+        query = select(CellRow)
+        query = (
+            query.where(col(CellRow.township).in_(townships))
+            if townships
+            else query.where(col(CellRow.township).startswith(county or ""))
+        )
+        box = parse_bbox(bbox)
+        if box:
+            minx, miny, maxx, maxy = box
+            query = query.where(
+                CellRow.maxx >= minx, CellRow.minx <= maxx, CellRow.maxy >= miny, CellRow.miny <= maxy
+            )
+        rows = session.exec(query.order_by(col(CellRow.code))).all()
+        page = rows[offset : offset + limit]
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                feature(
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "village": r.village,
+                        "township": r.township,
+                        "patrol_target": r.patrol_target,
+                    },
+                    r.geometry,
+                )
+                for r in page
+            ],
+            "total": len(rows),
+            "limit": limit,
+            "offset": offset,
+        }
+
+    @post("/cells", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_cells(self, data: CellCollection, session: Session, principal: Principal) -> CellsWritten:
+        """Add or replace cells (all or nothing); the geofence index of every process is rebuilt."""
+        problems: list[dict[str, Any]] = []
+        rows = []
+        seen: set[str] = set()
+        villages = set(session.exec(select(VillageRow.code)).all())
+        for n, item in enumerate(data.features):
+            where = f"features[{n}]"
+            try:
+                code = check_cell_code(item.properties.code)
+            except InvalidCode as exc:
+                problems.append({"at": where, "problem": exc.message_en})
+                continue
+            if not code.startswith(principal.county):
+                problems.append({"at": where, "problem": f"cell {code} is outside county {principal.county}"})
+            if code in seen:
+                problems.append({"at": where, "problem": f"duplicate code {code}"})
+            seen.add(code)
+            if village_of(code) not in villages:
+                problems.append({"at": where, "problem": f"village {village_of(code)} does not exist"})
+            try:
+                shape = shapely.from_geojson(msgspec.json.encode(item.geometry))
+            except (shapely.errors.GEOSException, ValueError) as exc:
+                problems.append({"at": where, "problem": f"geometry is not GeoJSON: {exc}"})
+                continue
+            if shape.geom_type != "Polygon" or shape.is_empty:
+                problems.append(
+                    {"at": where, "problem": f"geometry must be a Polygon, got {shape.geom_type}"}
+                )
+            elif not shape.is_valid:
+                problems.append(
+                    {"at": where, "problem": f"invalid polygon: {shapely.is_valid_reason(shape)}"}
+                )
+            else:
+                rows.append(
+                    CellRow(
+                        code=code,
+                        name=item.properties.name,
+                        patrol_target=item.properties.patrol_target,
+                        village=village_of(code),
+                        township=code[:9],
+                        **shape_columns(shape),
+                    )
+                )
+        if problems:
+            raise ValidationException("cells refused; nothing was written", extra=problems)
+        for row in rows:
+            session.merge(row)
+        version = bump(session, INDEX_VERSION)
+        bump(session, DATA_VERSION)
+        session.commit()
+        return CellsWritten(written=len(rows), index_version=version)

@@ -1,0 +1,33 @@
+"""Dependency providers: a session per request, the caller, the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from sqlmodel import Session
+
+from server.auth import Principal
+from server.runtime import Runtime
+from server.services.incidents import IncidentService
+
+
+def provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def provide_session(state: State) -> Iterator[Session]:
+    with Session(state.runtime.engine) as session:
+        yield session
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.user
+    return principal
+
+
+def provide_incidents(session: Session, runtime: Runtime) -> IncidentService:
+    return IncidentService(session, runtime.domains, runtime.clock)

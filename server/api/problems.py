@@ -1,0 +1,91 @@
+"""Errors as RFC 9457 problem details, in English with the Chinese message beside it; never a trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from grid.errors import (
+    CalendarError,
+    CatalogError,
+    DomainError,
+    DutyAdmissionRefused,
+    InvalidCode,
+    RoutingError,
+    TransitionRefused,
+    UnknownCategory,
+)
+from grid.intake import IntakeRefused
+from server.services.incidents import Conflict, NotFound
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("gridwatch.api")
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    TransitionRefused: 409,
+    DutyAdmissionRefused: 409,
+    IntakeRefused: 422,
+    UnknownCategory: 422,
+    RoutingError: 422,
+    InvalidCode: 422,
+    CatalogError: 422,
+    CalendarError: 422,
+}
+
+
+def problem(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
+) -> Response[Any]:
+    body = {
+        "type": f"https://gridwatch.example/problems/{extra.pop('code', status)}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
+    return problem(
+        request,
+        status,
+        exc.code.replace("_", " "),
+        exc.message_en,
+        code=exc.code,
+        detail_zh=exc.message_zh,
+        **{k: v for k, v in exc.detail.items() if isinstance(v, str | int | float | bool | None)},
+    )
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(request, 400, "invalid request", str(exc.detail), code="invalid_request", errors=errors)
+
+
+def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return problem(
+        request, exc.status_code, exc.__class__.__name__, str(exc.detail), code=f"http_{exc.status_code}"
+    )
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(request, 500, "internal error", "the server failed; the error was logged", code="internal")
+
+
+HANDLERS = {
+    DomainError: on_domain_error,
+    ValidationException: on_validation,
+    HTTPException: on_http,
+    Exception: on_unexpected,
+}
+
+__all__ = ["HANDLERS", "MediaType", "problem"]

@@ -1,0 +1,55 @@
+"""Authentication (bearer tokens) and the role guards every handler carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from server.auth import Principal, Role, TokenRejected, authenticate
+from server.runtime import Runtime
+
+PUBLIC_PATHS = ["^/health$", "^/schema"]
+
+
+class BearerAuth(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("a bearer token is required (Authorization: Bearer gw_...)")
+        runtime: Runtime = connection.app.state.runtime
+        try:
+            principal = authenticate(runtime.engine, token.strip(), runtime.clock())
+        except TokenRejected as exc:
+            raise NotAuthorizedException(str(exc)) from None
+        return AuthenticationResult(user=principal, auth=token)
+
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def allow(*roles: Role) -> Guard:
+    """A guard admitting only these roles; scopes are checked where the resource is known."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if principal.role not in roles:
+            raise PermissionDeniedException(f"role {principal.role.value} may not do this")
+
+    guard.__name__ = "allow_" + "_".join(r.value for r in roles)
+    return guard
+
+
+def deny(message: str) -> PermissionDeniedException:
+    return PermissionDeniedException(message)
+
+
+STAFF = (Role.ADMIN, Role.DUTY, Role.UNIT)
+READERS = (Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)

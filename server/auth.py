@@ -1,0 +1,150 @@
+"""Bearer tokens, roles and scopes (DESIGN §7).
+
+| role   | scope                        | may                                                       |
+|--------|------------------------------|-----------------------------------------------------------|
+| admin  | county:{code}                | everything in the county, reference data, tokens          |
+| duty   | county:{code} / township:{c} | read and move incidents in scope, whistle, verify, close  |
+| unit   | unit:{id}                    | read incidents its unit has a part in; sign, return, handle |
+| worker | worker:{id}                  | report; read its own reports and its township's data      |
+| device | device:{id}                  | send alerts, nothing else                                 |
+
+Tokens are random; only their SHA-256 digest is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import secrets
+
+import msgspec
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from server.db.tables import TokenRow, UnitRow, WorkerRow
+
+TOKEN_PREFIX = "gw_"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    DUTY = "duty"
+    UNIT = "unit"
+    WORKER = "worker"
+    DEVICE = "device"
+
+
+SCOPE_KINDS = {
+    Role.ADMIN: ("county",),
+    Role.DUTY: ("county", "township"),
+    Role.UNIT: ("unit",),
+    Role.WORKER: ("worker",),
+    Role.DEVICE: ("device",),
+}
+
+
+class ScopeError(ValueError):
+    pass
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    role: Role
+    scope_kind: str
+    scope_id: str
+    # Where the scope sits: the county (admin, county duty), the township (duty, unit, worker).
+    county: str
+    township: str | None = None
+    token_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role.value}:{self.scope_id}"
+
+    def sees_township(self, township: str | None) -> bool:
+        if township is None:
+            # Unlocated incidents wait for the county's duty officers.
+            return self.scope_kind == "county"
+        if self.scope_kind == "county":
+            return township.startswith(self.county)
+        return township == self.township
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_scope(role: Role, scope: str) -> tuple[str, str]:
+    kind, _, ident = scope.partition(":")
+    if kind not in SCOPE_KINDS[role] or not ident:
+        allowed = " or ".join(f"{k}:ID" for k in SCOPE_KINDS[role])
+        raise ScopeError(f"role {role.value} takes scope {allowed}, not {scope!r}")
+    return kind, ident
+
+
+def resolve(session: Session, role: Role, scope: str, token_id: int | None = None) -> Principal:
+    """Check the scope names something that exists and find where it sits."""
+    kind, ident = parse_scope(role, scope)
+    county, township = ident[:6], None
+    if kind == "county":
+        if len(ident) != 6 or not ident.isdigit():
+            raise ScopeError(f"county code must be 6 digits: {ident!r}")
+    elif kind == "township":
+        if len(ident) != 9 or not ident.isdigit():
+            raise ScopeError(f"township code must be 9 digits: {ident!r}")
+        township = ident
+    elif kind == "unit":
+        unit = session.get(UnitRow, ident)
+        if unit is None:
+            raise ScopeError(f"no unit {ident!r}")
+        township = unit.township
+        county = unit.township[:6] if unit.township else unit.id.split(".", 1)[0]
+    elif kind == "worker":
+        worker = session.get(WorkerRow, ident)
+        if worker is None:
+            raise ScopeError(f"no worker {ident!r}")
+        township, county = worker.township, worker.township[:6]
+    return Principal(
+        role=role, scope_kind=kind, scope_id=ident, county=county, township=township, token_id=token_id
+    )
+
+
+def create_token(
+    session: Session,
+    role: Role,
+    scope: str,
+    label: str = "",
+    expires: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    resolve(session, role, scope)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        TokenRow(
+            digest=digest(token),
+            role=role.value,
+            scope=scope,
+            label=label,
+            created_at=now or dt.datetime.now(dt.UTC),
+            expires_at=expires,
+        )
+    )
+    session.commit()
+    return token
+
+
+class TokenRejected(Exception):
+    pass
+
+
+def authenticate(engine: Engine, token: str, now: dt.datetime) -> Principal:
+    with Session(engine) as session:
+        row = session.exec(select(TokenRow).where(TokenRow.digest == digest(token))).first()
+        if row is None or row.revoked:
+            raise TokenRejected("unknown or revoked token")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise TokenRejected("token expired")
+        try:
+            return resolve(session, Role(row.role), row.scope, row.id)
+        except ScopeError as exc:
+            raise TokenRejected(f"token scope no longer valid: {exc}") from None

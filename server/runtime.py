@@ -1,0 +1,46 @@
+"""One place that wires the server's parts together: settings, engine, domain, intake, clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from geodata.catalog_files import default_calendar
+from geodata.coords import to_wgs84
+from grid.intake import Intake
+from server.db.engine import make_engine
+from server.metrics import Metrics
+from server.services.incidents import SqlIntakeStore
+from server.services.reference import DomainCache
+from server.settings import Settings
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_incident_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], dt.datetime] = utc_now
+    domains: DomainCache = field(init=False)
+    intake: Intake = field(init=False)
+    metrics: Metrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.domains = DomainCache(self.engine, default_calendar())
+        self.intake = Intake(self.domains, SqlIntakeStore(self.engine), to_wgs84, self.clock)
+        self.metrics = Metrics(self.engine, self.clock)
+
+
+def runtime_from(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:
+    return Runtime(settings=settings, engine=make_engine(settings.database_url), clock=clock)

@@ -1,0 +1,57 @@
+"""Reference data for the API: paged, scoped listings of the reference tables as domain values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import msgspec
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, col, select
+
+T = TypeVar("T")
+
+
+class Listing:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def page(
+        self,
+        table: type[SQLModel],
+        kind: type[T],
+        *,
+        townships: Sequence[str] | None,
+        county: str | None,
+        township_column: str | None,
+        key: str,
+        limit: int,
+        offset: int,
+        extra: Sequence[Any] = (),
+    ) -> tuple[list[T], int]:
+        conditions: list[Any] = list(extra)
+        if township_column is not None:
+            column = col(getattr(table, township_column))
+            if townships is not None:
+                conditions.append(column.in_(townships))
+            elif county is not None:
+                conditions.append(column.startswith(county))
+        total = self.session.exec(select(func.count()).select_from(table).where(*conditions)).one()
+        rows = self.session.exec(
+            select(table).where(*conditions).order_by(col(getattr(table, key))).limit(limit).offset(offset)
+        ).all()
+        fields = set(kind.__struct_fields__)  # type: ignore[attr-defined]
+        return [
+            msgspec.convert({k: v for k, v in row.model_dump().items() if k in fields}, kind) for row in rows
+        ], int(total)
+
+
+def feature(properties: dict[str, Any], geometry: str | BaseGeometry) -> dict[str, Any]:
+    shape = (
+        msgspec.json.decode(geometry)
+        if isinstance(geometry, str)
+        else msgspec.json.decode(shapely.to_geojson(geometry))
+    )
+    return {"type": "Feature", "properties": properties, "geometry": shape}

@@ -1,0 +1,440 @@
+"""Incidents in the database: the intake store, the lifecycle's transitions, listings and history.
+
+Every change writes its flow records and an outbox event in the same transaction as the incident,
+and bumps the incident's revision so two officers acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import Engine, and_, delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from grid.domain import Domain
+from grid.errors import DomainError
+from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
+from grid.intake import ClientIdTaken, Outcome
+from grid.lifecycle import Action
+from grid.places import village_of
+from server.db.tables import AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
+
+OPEN_STATES = [s.value for s in IncidentState if s not in TERMINAL_STATES]
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+def to_incident(row: IncidentRow, assignment: AssignmentRow | None) -> Incident:
+    clock = None
+    if row.clock_stage and row.clock_unit and row.clock_started and row.deadline:
+        clock = msgspec.convert(
+            {
+                "stage": row.clock_stage,
+                "unit": row.clock_unit,
+                "started": row.clock_started,
+                "deadline": row.deadline,
+                "remaining": row.clock_remaining,
+            },
+            Clock,
+        )
+    return Incident(
+        id=row.id,
+        source=Source(row.source),
+        category=row.category,
+        lon=row.lon,
+        lat=row.lat,
+        reported_at=row.reported_at,
+        state=IncidentState(row.state),
+        accuracy=row.accuracy,
+        cell=row.cell,
+        snapped=row.snapped,
+        index_version=row.index_version,
+        urgent=row.urgent,
+        text=row.text,
+        media=tuple(row.media),
+        subject=row.subject,
+        assignment=None if assignment is None else to_assignment(assignment),
+        clock=clock,
+        suspended_from=IncidentState(row.suspended_from) if row.suspended_from else None,
+        duplicate_of=row.duplicate_of,
+        rework_count=row.rework_count,
+    )
+
+
+def to_assignment(row: AssignmentRow) -> Assignment:
+    return msgspec.convert(
+        {
+            "lead": row.lead,
+            "support": row.support,
+            "informed": row.informed,
+            "matters": row.matters,
+            "basis": row.basis,
+            "agreement": row.agreement,
+            "explanation": row.explanation,
+        },
+        Assignment,
+    )
+
+
+def assignment_row(
+    incident_id: str, assignment: Assignment, at: dt.datetime, by: str, reason: str | None
+) -> AssignmentRow:
+    return AssignmentRow(
+        incident=incident_id,
+        current=True,
+        lead=assignment.lead,
+        support=list(assignment.support),
+        informed=list(assignment.informed),
+        matters=list(assignment.matters),
+        basis=assignment.basis.value,
+        agreement=assignment.agreement,
+        explanation=msgspec.to_builtins(assignment.explanation),
+        at=at,
+        by=by,
+        reason=reason,
+    )
+
+
+def _state_columns(incident: Incident) -> dict[str, Any]:
+    clock = incident.clock
+    assignment = incident.assignment
+    return {
+        "state": incident.state.value,
+        "lead_unit": assignment.lead if assignment else None,
+        "clock_stage": clock.stage.value if clock else None,
+        "clock_unit": clock.unit.value if clock else None,
+        "clock_started": clock.started if clock else None,
+        "deadline": clock.deadline if clock else None,
+        "clock_remaining": clock.remaining if clock else None,
+        "suspended_from": incident.suspended_from.value if incident.suspended_from else None,
+        "duplicate_of": incident.duplicate_of,
+        "rework_count": incident.rework_count,
+    }
+
+
+def units_of(assignment: Assignment | None) -> list[str]:
+    if assignment is None:
+        return []
+    return list(dict.fromkeys([assignment.lead, *assignment.support, *assignment.informed]))
+
+
+def unit_rows(incident_id: str, assignment: Assignment | None) -> list[IncidentUnitRow]:
+    return [IncidentUnitRow(incident=incident_id, unit=u) for u in units_of(assignment)]
+
+
+def flow_row(record: FlowRecord) -> FlowRow:
+    return FlowRow(**msgspec.to_builtins(record, builtin_types=(dt.datetime,)))
+
+
+def event_row(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> EventRow:
+    assignment = incident.assignment
+    payload = {
+        "id": incident.id,
+        "state": incident.state.value,
+        "category": incident.category,
+        "cell": incident.cell,
+        "township": incident.township,
+        "lead": assignment.lead if assignment else None,
+        "deadline": incident.clock.deadline.isoformat() if incident.clock else None,
+        "urgent": incident.urgent,
+        "source": incident.source.value,
+        **extra,
+    }
+    units = [] if assignment is None else [assignment.lead, *assignment.support, *assignment.informed]
+    return EventRow(
+        at=at, kind=kind, incident=incident.id, township=incident.township, units=units, payload=payload
+    )
+
+
+class SqlIntakeStore:
+    """The intake pipeline's store (grid.intake.IntakeStore) on SQLModel."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def by_client_id(self, device: str, client_id: str) -> Outcome | None:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(IncidentRow).where(IncidentRow.device == device, IncidentRow.client_id == client_id)
+            ).first()
+            if row is None:
+                return None
+            return Outcome(
+                incident=to_incident(row, current_assignment(session, row.id)),
+                replayed=True,
+                probable_duplicate_of=row.probable_duplicate_of,
+            )
+
+    def open_near(
+        self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
+    ) -> Sequence[Incident]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(IncidentRow).where(
+                    IncidentRow.category == category,
+                    col(IncidentRow.state).in_(OPEN_STATES),
+                    col(IncidentRow.lon).between(lon - radius_deg, lon + radius_deg),
+                    col(IncidentRow.lat).between(lat - radius_deg, lat + radius_deg),
+                    IncidentRow.reported_at >= since,
+                )
+            ).all()
+            return [to_incident(r, None) for r in rows]
+
+    def create(
+        self,
+        outcome: Outcome,
+        records: Sequence[FlowRecord],
+        device: str,
+        client_id: str,
+        reporter: str | None,
+    ) -> None:
+        incident = outcome.incident
+        now = records[0].at if records else dt.datetime.now(dt.UTC)
+        row = IncidentRow(
+            id=incident.id,
+            source=incident.source.value,
+            category=incident.category,
+            lon=incident.lon,
+            lat=incident.lat,
+            accuracy=incident.accuracy,
+            cell=incident.cell,
+            village=village_of(incident.cell) if incident.cell else None,
+            township=incident.township,
+            snapped=incident.snapped,
+            index_version=incident.index_version,
+            urgent=incident.urgent,
+            text=incident.text,
+            media=list(incident.media),
+            subject=incident.subject,
+            probable_duplicate_of=outcome.probable_duplicate_of,
+            reported_at=incident.reported_at,
+            created_at=now,
+            updated_at=now,
+            device=device,
+            client_id=client_id,
+            reporter=reporter,
+            **_state_columns(incident),
+        )
+        with Session(self.engine) as session:
+            session.add(row)
+            if incident.assignment is not None:
+                session.add(assignment_row(incident.id, incident.assignment, now, "router", None))
+                session.add_all(unit_rows(incident.id, incident.assignment))
+            session.add_all(flow_row(r) for r in records)
+            session.add(
+                event_row(
+                    "incident.created", incident, now, probable_duplicate_of=outcome.probable_duplicate_of
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                if "client" in str(exc.orig).lower() or "uq_incident" in str(exc.orig).lower():
+                    raise ClientIdTaken from exc
+                raise
+
+
+def current_assignment(session: Session, incident_id: str) -> AssignmentRow | None:
+    return session.exec(
+        select(AssignmentRow).where(
+            AssignmentRow.incident == incident_id, col(AssignmentRow.current).is_(True)
+        )
+    ).first()
+
+
+@dataclass
+class IncidentFilter:
+    townships: Sequence[str] | None = None
+    # The county's townships, and the unlocated incidents that wait for its duty officers.
+    county: str | None = None
+    unit: str | None = None  # any part: lead, support or informed
+    lead_unit: str | None = None
+    reporter: str | None = None
+    states: Sequence[str] | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class IncidentService:
+    def __init__(
+        self, session: Session, domain: Callable[[], Domain], clock: Callable[[], dt.datetime]
+    ) -> None:
+        self.session = session
+        self.domain = domain
+        self.clock = clock
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def row(self, incident_id: str) -> IncidentRow:
+        row = self.session.get(IncidentRow, incident_id)
+        if row is None:
+            raise NotFound(f"no incident {incident_id}", f"没有事件 {incident_id}", incident=incident_id)
+        return row
+
+    def get(self, incident_id: str) -> Incident:
+        return to_incident(self.row(incident_id), current_assignment(self.session, incident_id))
+
+    def units(self, incident_id: str) -> set[str]:
+        return set(
+            self.session.exec(
+                select(IncidentUnitRow.unit).where(IncidentUnitRow.incident == incident_id)
+            ).all()
+        )
+
+    def history(self, incident_id: str) -> list[FlowRow]:
+        return list(
+            self.session.exec(
+                select(FlowRow).where(FlowRow.incident == incident_id).order_by(col(FlowRow.id))
+            ).all()
+        )
+
+    def assignments(self, incident_id: str) -> list[AssignmentRow]:
+        return list(
+            self.session.exec(
+                select(AssignmentRow)
+                .where(AssignmentRow.incident == incident_id)
+                .order_by(col(AssignmentRow.id))
+            ).all()
+        )
+
+    def search(self, where: IncidentFilter, limit: int, offset: int) -> tuple[list[IncidentRow], int]:
+        conditions: list[Any] = []
+        if where.townships is not None:
+            conditions.append(col(IncidentRow.township).in_(where.townships))
+        if where.county is not None:
+            conditions.append(
+                or_(col(IncidentRow.township).startswith(where.county), col(IncidentRow.township).is_(None))
+            )
+        if where.unit:
+            parts = select(IncidentUnitRow.incident).where(IncidentUnitRow.unit == where.unit)
+            conditions.append(col(IncidentRow.id).in_(parts))
+        if where.lead_unit:
+            conditions.append(IncidentRow.lead_unit == where.lead_unit)
+        if where.reporter:
+            conditions.append(IncidentRow.reporter == where.reporter)
+        if where.states:
+            conditions.append(col(IncidentRow.state).in_(where.states))
+        if where.category:
+            conditions.append(IncidentRow.category == where.category)
+        if where.since:
+            conditions.append(IncidentRow.reported_at >= where.since)
+        if where.until:
+            conditions.append(IncidentRow.reported_at < where.until)
+        if where.bbox:
+            minx, miny, maxx, maxy = where.bbox
+            conditions.append(
+                and_(col(IncidentRow.lon).between(minx, maxx), col(IncidentRow.lat).between(miny, maxy))
+            )
+        if where.overdue is not None:
+            now = self.clock()
+            late = and_(
+                col(IncidentRow.state).in_(OPEN_STATES),
+                or_(
+                    and_(col(IncidentRow.clock_remaining).is_(None), col(IncidentRow.deadline) < now),
+                    col(IncidentRow.clock_remaining) < 0,
+                ),
+            )
+            conditions.append(late if where.overdue else ~late)
+        total = self.session.exec(select(func.count()).select_from(IncidentRow).where(*conditions)).one()
+        rows = self.session.exec(
+            select(IncidentRow)
+            .where(*conditions)
+            .order_by(
+                col(IncidentRow.urgent).desc(), col(IncidentRow.reported_at).desc(), col(IncidentRow.id)
+            )
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return list(rows), int(total)
+
+    def incidents_of(self, rows: Sequence[IncidentRow]) -> list[Incident]:
+        """Domain values for a page of rows, with their current assignments in one query."""
+        ids = [r.id for r in rows]
+        assignments = {
+            a.incident: a
+            for a in self.session.exec(
+                select(AssignmentRow).where(
+                    col(AssignmentRow.incident).in_(ids), col(AssignmentRow.current).is_(True)
+                )
+            ).all()
+        }
+        return [to_incident(r, assignments.get(r.id)) for r in rows]
+
+    # -- changing ---------------------------------------------------------------------------------
+
+    def _save(
+        self, row: IncidentRow, after: Incident, records: Sequence[FlowRecord], kind: str, now: dt.datetime
+    ) -> None:
+        """Write the new state if nobody changed the incident since it was read."""
+        revision = row.revision
+        changed = self.session.exec(
+            update(IncidentRow)
+            .where(col(IncidentRow.id) == row.id, col(IncidentRow.revision) == revision)
+            .values(revision=revision + 1, updated_at=now, **_state_columns(after))
+        )
+        if changed.rowcount != 1:
+            self.session.rollback()
+            raise Conflict(
+                f"incident {row.id} was changed by someone else; reload and try again",
+                f"事件 {row.id} 已被他人修改，请刷新后重试",
+                incident=row.id,
+            )
+        self.session.add_all(flow_row(r) for r in records)
+        self.session.add(event_row(kind, after, now))
+        self.session.commit()
+        self.session.expire_all()
+
+    def apply(
+        self, incident_id: str, action: Action, actor: str, reason: str | None, duplicate_of: str | None
+    ) -> Incident:
+        row = self.row(incident_id)
+        before = to_incident(row, current_assignment(self.session, incident_id))
+        if duplicate_of is not None:
+            original = self.row(duplicate_of)
+            if original.township != row.township:
+                raise Conflict(
+                    "a duplicate must be in the same township", "重复事件须在同一乡镇", incident=incident_id
+                )
+        now = self.clock()
+        after, record = self.domain().lifecycle.apply(
+            before, action, actor=actor, at=now, reason=reason, duplicate_of=duplicate_of
+        )
+        self._save(row, after, [record], f"incident.{action.value}", now)
+        return after
+
+    def reroute(self, incident_id: str, lead: str, actor: str, reason: str | None) -> Incident:
+        row = self.row(incident_id)
+        current = current_assignment(self.session, incident_id)
+        before = to_incident(row, current)
+        if before.assignment is None or current is None:
+            raise Conflict(
+                "an unlocated incident has no assignment to re-route",
+                "未定位的事件无法改派",
+                incident=incident_id,
+            )
+        domain = self.domain()
+        assignment = domain.router.reroute(before.assignment, lead, (reason or "").strip())
+        now = self.clock()
+        after, record = domain.lifecycle.reroute(before, assignment, actor=actor, at=now, reason=reason)
+        current.current = False
+        self.session.add(current)
+        self.session.add(assignment_row(incident_id, assignment, now, actor, record.reason))
+        self.session.exec(delete(IncidentUnitRow).where(col(IncidentUnitRow.incident) == incident_id))
+        self.session.add_all(unit_rows(incident_id, assignment))
+        self._save(row, after, [record], "incident.reroute", now)
+        return after

@@ -1,0 +1,30 @@
+"""Every setting of the server in one place, read from GRIDWATCH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"GRIDWATCH_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # SQLite (WAL) in the working folder by default; postgresql+psycopg://user:pass@host/db in production.
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///gridwatch.db"))
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("PORT", "8000")))
+    media_dir: Path = field(default_factory=lambda: Path(_env("MEDIA_DIR", "media")))
+    # Largest request body accepted, in bytes (media uploads have their own limit).
+    max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", str(1024 * 1024))))
+    page_size_max: int = field(default_factory=lambda: int(_env("PAGE_SIZE_MAX", "500")))
+    # A new report within this radius and window of an open incident of its category is a probable duplicate.
+    duplicate_radius_m: float = field(default_factory=lambda: float(_env("DUPLICATE_RADIUS_M", "50")))
+    duplicate_window_hours: float = field(default_factory=lambda: float(_env("DUPLICATE_WINDOW_HOURS", "24")))
+
+
+def get_settings() -> Settings:
+    return Settings()
