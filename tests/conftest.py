@@ -31,3 +31,20 @@ def calendar() -> WorkingCalendar:
 @pytest.fixture(scope="session")
 def county() -> Dataset:
     return synthesize(7)
+
+
+@pytest.fixture(scope="session")
+def api_template(tmp_path_factory: pytest.TempPathFactory, county: Dataset):  # type: ignore[no-untyped-def]
+    from tests.api_support import build_template
+
+    return build_template(tmp_path_factory.mktemp("template"), county)
+
+
+@pytest.fixture
+def api(api_template, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.api_support import open_api
+
+    handle, client = open_api(api_template, tmp_path)
+    with client:
+        yield handle
+    handle.runtime.engine.dispose()

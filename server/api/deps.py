@@ -1,4 +1,7 @@
-"""Dependency providers: a session per request, the caller, the services."""
+"""Dependency providers: a session per request, the caller, the services.
+
+Handlers and providers name their dependencies explicitly (Litestar 3 stops inferring them).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,17 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel import Session
 
 from server.auth import Principal
 from server.runtime import Runtime
 from server.services.incidents import IncidentService
+
+RuntimeDep = NamedDependency[Runtime]
+SessionDep = NamedDependency[Session]
+PrincipalDep = NamedDependency[Principal]
+IncidentsDep = NamedDependency[IncidentService]
 
 
 def provide_runtime(state: State) -> Runtime:
@@ -29,5 +38,5 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def provide_incidents(session: Session, runtime: Runtime) -> IncidentService:
+def provide_incidents(session: SessionDep, runtime: RuntimeDep) -> IncidentService:
     return IncidentService(session, runtime.domains, runtime.clock)

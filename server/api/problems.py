@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from grid.errors import (
@@ -39,14 +40,15 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 
 
 def problem(
-    request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
+    request: Request[Any, Any, Any], status: int, code: str, title: str, detail: str, **extra: Any
 ) -> Response[Any]:
     body = {
-        "type": f"https://gridwatch.example/problems/{extra.pop('code', status)}",
+        "type": f"https://gridwatch.example/problems/{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "instance": request.url.path,
+        "code": code,
         **extra,
     }
     return Response(body, status_code=status, media_type=PROBLEM)
@@ -54,31 +56,31 @@ def problem(
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
+    facts = {k: v for k, v in exc.detail.items() if isinstance(v, str | int | float | bool | None)}
     return problem(
         request,
         status,
+        exc.code,
         exc.code.replace("_", " "),
         exc.message_en,
-        code=exc.code,
         detail_zh=exc.message_zh,
-        **{k: v for k, v in exc.detail.items() if isinstance(v, str | int | float | bool | None)},
+        **facts,
     )
 
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(request, 400, "invalid request", str(exc.detail), code="invalid_request", errors=errors)
+    return problem(request, 400, "invalid_request", "invalid request", str(exc.detail), errors=errors)
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    return problem(
-        request, exc.status_code, exc.__class__.__name__, str(exc.detail), code=f"http_{exc.status_code}"
-    )
+    title = HTTPStatus(exc.status_code).phrase.lower()
+    return problem(request, exc.status_code, title.replace(" ", "_"), title, str(exc.detail))
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "internal error", "the server failed; the error was logged", code="internal")
+    return problem(request, 500, "internal", "internal error", "the server failed; the error was logged")
 
 
 HANDLERS = {
@@ -87,5 +89,3 @@ HANDLERS = {
     HTTPException: on_http,
     Exception: on_unexpected,
 }
-
-__all__ = ["HANDLERS", "MediaType", "problem"]

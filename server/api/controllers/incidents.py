@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -14,6 +14,7 @@ from grid.clocks import is_overdue
 from grid.incident import Incident, IncidentState, Source
 from grid.intake import Report
 from grid.lifecycle import Action
+from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep
 from server.api.schemas import (
     Ack,
     ActionIn,
@@ -120,7 +121,7 @@ class IncidentController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
     )
-    def report(self, data: ReportIn, principal: Principal, runtime: Runtime) -> Response[Ack]:
+    def report(self, data: JSONBody[ReportIn], principal: PrincipalDep, runtime: RuntimeDep) -> Response[Ack]:
         """Report an incident. Idempotent by client id: the same id gives the same incident (200)."""
         if principal.role is Role.DEVICE:
             raise deny("devices send alerts over MQTT; they cannot report over HTTP")
@@ -153,19 +154,19 @@ class IncidentController(Controller):
     @get("/", guards=[allow(*READERS)], sync_to_thread=True)
     def list_incidents(
         self,
-        principal: Principal,
-        incidents: IncidentService,
-        runtime: Runtime,
-        township: str | None = None,
-        unit: str | None = None,
-        states: Annotated[list[IncidentState] | None, Parameter(query="status")] = None,
-        category: str | None = None,
-        overdue: bool | None = None,
-        since: Annotated[dt.datetime | None, Parameter(query="from")] = None,
-        until: Annotated[dt.datetime | None, Parameter(query="to")] = None,
-        bbox: Annotated[str | None, Parameter(description="minlon,minlat,maxlon,maxlat")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        principal: PrincipalDep,
+        incidents: IncidentsDep,
+        runtime: RuntimeDep,
+        township: FromQuery[str | None] = None,
+        unit: FromQuery[str | None] = None,
+        states: Annotated[list[IncidentState] | None, QueryParameter(name="status")] = None,
+        category: FromQuery[str | None] = None,
+        overdue: FromQuery[bool | None] = None,
+        since: Annotated[dt.datetime | None, QueryParameter(name="from")] = None,
+        until: Annotated[dt.datetime | None, QueryParameter(name="to")] = None,
+        bbox: Annotated[str | None, QueryParameter(description="minlon,minlat,maxlon,maxlat")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[IncidentOut]:
         where = IncidentFilter(
             states=[s.value for s in states] if states else None,
@@ -182,7 +183,11 @@ class IncidentController(Controller):
 
     @get("/{incident_id:str}", guards=[allow(*READERS)], sync_to_thread=True)
     def read(
-        self, incident_id: str, principal: Principal, incidents: IncidentService, runtime: Runtime
+        self,
+        incident_id: FromPath[str],
+        principal: PrincipalDep,
+        incidents: IncidentsDep,
+        runtime: RuntimeDep,
     ) -> IncidentDetail:
         row = incidents.row(incident_id)
         check_scope(principal, row, incidents)
@@ -232,12 +237,12 @@ class IncidentController(Controller):
     )
     def act(
         self,
-        incident_id: str,
-        action: Action,
-        data: ActionIn,
-        principal: Principal,
-        incidents: IncidentService,
-        runtime: Runtime,
+        incident_id: FromPath[str],
+        action: FromPath[Action],
+        data: JSONBody[ActionIn],
+        principal: PrincipalDep,
+        incidents: IncidentsDep,
+        runtime: RuntimeDep,
     ) -> IncidentOut:
         """Move the incident through the closed loop (accept, reject, dispatch, sign, …)."""
         row = incidents.row(incident_id)
@@ -264,11 +269,11 @@ class IncidentController(Controller):
     )
     def reroute(
         self,
-        incident_id: str,
-        data: RerouteIn,
-        principal: Principal,
-        incidents: IncidentService,
-        runtime: Runtime,
+        incident_id: FromPath[str],
+        data: JSONBody[RerouteIn],
+        principal: PrincipalDep,
+        incidents: IncidentsDep,
+        runtime: RuntimeDep,
     ) -> IncidentOut:
         """Give the incident to another lead unit, with a reason; the old assignment stays in the history."""
         row = incidents.row(incident_id)

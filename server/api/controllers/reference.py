@@ -8,9 +8,9 @@ import msgspec
 import shapely
 from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from grid.catalog import Category, MajorCategory, Matter
 from grid.errors import InvalidCode
@@ -19,6 +19,7 @@ from grid.places import Township, Village, check_cell_code, village_of
 from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
+from server.api.deps import PrincipalDep, SessionDep
 from server.api.schemas import Page
 from server.api.security import READERS, STAFF, allow, deny
 from server.auth import Principal, Role
@@ -39,8 +40,8 @@ from server.db.tables import (
 from server.services.catalog_rows import Listing, feature
 from server.services.reference import DATA_VERSION, INDEX_VERSION, bump, power_list_entry, shape_columns
 
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0)]
 MAX_CELLS_PER_UPLOAD = 20_000
 
 
@@ -85,8 +86,8 @@ class ReferenceController(Controller):
 
     def _page(
         self,
-        session: Session,
-        principal: Principal,
+        session: SessionDep,
+        principal: PrincipalDep,
         table: Any,
         kind: Any,
         township: str | None,
@@ -112,16 +113,16 @@ class ReferenceController(Controller):
 
     @get("/townships", sync_to_thread=True)
     def townships(
-        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+        self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Township]:
         return self._page(session, principal, TownshipRow, Township, None, "code", "code", limit, offset)
 
     @get("/villages", sync_to_thread=True)
     def villages(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[Village]:
@@ -131,7 +132,7 @@ class ReferenceController(Controller):
 
     @get("/units", sync_to_thread=True)
     def units(
-        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+        self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Unit]:
         """The county's departments, and the offices and stationed units of the caller's scope."""
         departments = and_(
@@ -157,9 +158,9 @@ class ReferenceController(Controller):
     @get("/workers", guards=[allow(*STAFF)], sync_to_thread=True)
     def workers(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[Worker]:
@@ -168,9 +169,9 @@ class ReferenceController(Controller):
     @get("/officers", guards=[allow(Role.ADMIN, Role.DUTY)], sync_to_thread=True)
     def officers(
         self,
-        session: Session,
-        principal: Principal,
-        unit: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        unit: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[Officer]:
@@ -195,9 +196,9 @@ class ReferenceController(Controller):
     @get("/subjects", guards=[allow(*STAFF)], sync_to_thread=True)
     def subjects(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[Subject]:
@@ -205,13 +206,13 @@ class ReferenceController(Controller):
 
     @get("/categories", sync_to_thread=True)
     def categories(
-        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+        self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Category]:
         return self._page(session, principal, CategoryRow, Category, None, None, "code", limit, offset)
 
     @get("/categories/majors", sync_to_thread=True)
     def majors(
-        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+        self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[MajorCategory]:
         return self._page(
             session, principal, MajorCategoryRow, MajorCategory, None, None, "code", limit, offset
@@ -219,16 +220,16 @@ class ReferenceController(Controller):
 
     @get("/matters", sync_to_thread=True)
     def matters(
-        self, session: Session, principal: Principal, limit: Limit = 100, offset: Offset = 0
+        self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Matter]:
         return self._page(session, principal, MatterRow, Matter, None, None, "code", limit, offset)
 
     @get("/power-lists", guards=[allow(*STAFF)], sync_to_thread=True)
     def power_lists(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[PowerListEntry]:
@@ -250,9 +251,9 @@ class ReferenceController(Controller):
     @get("/duties", guards=[allow(*STAFF)], sync_to_thread=True)
     def duties(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[TerritorialDuty]:
@@ -263,11 +264,11 @@ class ReferenceController(Controller):
     @get("/cells", sync_to_thread=True, media_type="application/geo+json")
     def cells(
         self,
-        session: Session,
-        principal: Principal,
-        township: str | None = None,
-        bbox: Annotated[str | None, Parameter(description="minlon,minlat,maxlon,maxlat")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+        session: SessionDep,
+        principal: PrincipalDep,
+        township: FromQuery[str | None] = None,
+        bbox: Annotated[str | None, QueryParameter(description="minlon,minlat,maxlon,maxlat")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Cells as a GeoJSON FeatureCollection (with `total`, `limit`, `offset` for paging)."""
@@ -307,7 +308,9 @@ class ReferenceController(Controller):
         }
 
     @post("/cells", guards=[allow(Role.ADMIN)], sync_to_thread=True)
-    def write_cells(self, data: CellCollection, session: Session, principal: Principal) -> CellsWritten:
+    def write_cells(
+        self, data: JSONBody[CellCollection], session: SessionDep, principal: PrincipalDep
+    ) -> CellsWritten:
         """Add or replace cells (all or nothing); the geofence index of every process is rebuilt."""
         problems: list[dict[str, Any]] = []
         rows = []

@@ -9,11 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from server.api.deps import RuntimeDep
 from server.api.schemas import Health
 from server.api.security import allow
 from server.auth import Role
 from server.db import migrate
-from server.runtime import Runtime
 from server.services.reference import INDEX_VERSION, get_meta
 
 
@@ -21,7 +21,7 @@ class SystemController(Controller):
     tags = ("system",)
 
     @get("/health", sync_to_thread=True, exclude_from_auth=True)
-    def health(self, runtime: Runtime) -> Response[Health]:
+    def health(self, runtime: RuntimeDep) -> Response[Health]:
         """Liveness and readiness: the database answers and the cells are loaded."""
         try:
             with Session(runtime.engine) as session:
@@ -40,5 +40,5 @@ class SystemController(Controller):
         )
 
     @get("/metrics", guards=[allow(Role.ADMIN)], sync_to_thread=True, media_type=MediaType.TEXT)
-    def metrics(self, runtime: Runtime) -> Response[bytes]:
+    def metrics(self, runtime: RuntimeDep) -> Response[bytes]:
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
