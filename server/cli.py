@@ -7,11 +7,18 @@ import sys
 from pathlib import Path
 
 import click
+from sqlmodel import Session
 
 from geodata.catalog_files import default_catalog_bytes
-from geodata.dataset import DatasetError, load_dataset, write_dataset
+from geodata.dataset import DatasetError, write_dataset
+from geodata.dataset import load_dataset as load_dataset_folder
 from geodata.synth import SIZES, synthesize
+from server.auth import Role, ScopeError, create_token
+from server.db import migrate as db_migrate
 from server.route_batch import route_lines
+from server.runtime import Runtime, runtime_from
+from server.services.reference import first_county_code, has_data, load_dataset
+from server.settings import get_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,13 +58,120 @@ def route(data: Path | None, seed: int) -> None:
     Each line: {"id", "lon", "lat", "category", optional "crs" (wgs84|gcj02|bd09), "ts", "acc"}.
     """
     try:
-        dataset = synthesize(seed) if data is None else load_dataset(data)
+        dataset = synthesize(seed) if data is None else load_dataset_folder(data)
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from None
     out = sys.stdout.buffer
     for line in route_lines(sys.stdin.buffer, dataset, now=dt.datetime.now(dt.UTC)):
         out.write(line + b"\n")
         out.flush()
+
+
+def _runtime() -> Runtime:
+    return runtime_from(get_settings())
+
+
+@main.command()
+@click.option("--host", default=None, help="Default: GRIDWATCH_HOST or 127.0.0.1.")
+@click.option("--port", type=int, default=None, help="Default: GRIDWATCH_PORT or 8000.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the synthetic demo county if no cells are loaded, and print an admin token.",
+)
+@click.option(
+    "--migrate/--no-migrate", default=True, show_default=True, help="Bring the schema up to date first."
+)
+def serve(host: str | None, port: int | None, demo: bool, migrate: bool) -> None:
+    """Run the HTTP API (Litestar on uvicorn) on the embedded defaults or GRIDWATCH_* settings."""
+    import uvicorn
+
+    from server.api.app import create_app
+
+    runtime = _runtime()
+    if migrate:
+        db_migrate.upgrade(runtime.engine)
+    elif db_migrate.current(runtime.engine) != db_migrate.head():
+        raise click.ClickException("the database schema is not current; run `gridwatch db upgrade`")
+    if demo:
+        with Session(runtime.engine) as session:
+            if not has_data(session):
+                load_dataset(session, synthesize(1))
+                session.commit()
+                click.echo("loaded the synthetic demo county (seed 1)")
+            token = create_token(session, Role.ADMIN, f"county:{first_county_code(session)}", label="demo")
+        click.echo(f"demo admin token: {token}")
+    settings = runtime.settings
+    uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema (default: to the newest revision)."""
+    runtime = _runtime()
+    db_migrate.upgrade(runtime.engine, revision)
+    click.echo(f"schema at {db_migrate.current(runtime.engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION ("base" removes every table)."""
+    runtime = _runtime()
+    db_migrate.downgrade(runtime.engine, revision)
+    click.echo(f"schema at {db_migrate.current(runtime.engine) or 'base'}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the newest one this code knows."""
+    runtime = _runtime()
+    click.echo(f"database {db_migrate.current(runtime.engine) or 'empty'}, code {db_migrate.head()}")
+
+
+@main.command("load")
+@click.option("--data", "data", type=click.Path(path_type=Path), required=True, help="A data folder.")
+def load(data: Path) -> None:
+    """Load a data folder into the database (upsert by code; every process rebuilds its index)."""
+    try:
+        dataset = load_dataset_folder(data)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from None
+    runtime = _runtime()
+    db_migrate.upgrade(runtime.engine)
+    with Session(runtime.engine) as session:
+        load_dataset(session, dataset)
+        session.commit()
+    click.echo(f"loaded {len(dataset.cells.records)} cells, {len(dataset.units)} units from {data}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens (bearer); only a digest is stored, so the token is shown once."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--scope", required=True, help="county:CODE, township:CODE, unit:ID, worker:ID or device:ID.")
+@click.option("--label", default="", help="Who or what the token is for.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Expire after this many days.")
+def token_create(role: str, scope: str, label: str, days: int | None) -> None:
+    """Create a token and print it."""
+    runtime = _runtime()
+    now = runtime.clock()
+    expires = now + dt.timedelta(days=days) if days else None
+    with Session(runtime.engine) as session:
+        try:
+            secret = create_token(session, Role(role), scope, label=label, expires=expires, now=now)
+        except ScopeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scope") from None
+    click.echo(secret)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     title = HTTPStatus(exc.status_code).phrase.lower()
-    return problem(request, exc.status_code, title.replace(" ", "_"), title, str(exc.detail))
+    # Every 400 is a malformed request, whichever layer noticed it.
+    code = "invalid_request" if exc.status_code == 400 else title.replace(" ", "_")
+    return problem(request, exc.status_code, code, title, str(exc.detail))
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
+from litestar.exceptions import ValidationException
 
 T = TypeVar("T")
 
@@ -123,3 +124,14 @@ class Health(msgspec.Struct):
     index_version: int
     cells: int
     schema_revision: str | None
+
+
+def strict(body: bytes, kind: type[T]) -> T:
+    """Decode a JSON body strictly ("119.6" is not a number). Handlers also declare `data` so the
+    schema is documented, but Litestar converts that one leniently."""
+    try:
+        return msgspec.json.decode(body, type=kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ValidationException(f"malformed JSON: {exc}") from None

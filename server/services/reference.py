@@ -214,3 +214,11 @@ class DomainCache:
 
 def has_data(session: Session) -> bool:
     return bool(session.exec(select(func.count()).select_from(CellRow)).one())
+
+
+def first_county_code(session: Session) -> str:
+    """The code of the (first) loaded county: the demo's admin scope."""
+    row = session.exec(select(CountyRow.code).order_by(col(CountyRow.code))).first()
+    if row is None:
+        raise LookupError("no county loaded")
+    return row

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -25,6 +25,7 @@ from server.api.schemas import (
     Page,
     ReportIn,
     RerouteIn,
+    strict,
 )
 from server.api.security import READERS, STAFF, allow, deny
 from server.auth import Principal, Role
@@ -121,8 +122,11 @@ class IncidentController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
     )
-    def report(self, data: JSONBody[ReportIn], principal: PrincipalDep, runtime: RuntimeDep) -> Response[Ack]:
+    def report(
+        self, data: JSONBody[ReportIn], body: RawBody, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> Response[Ack]:
         """Report an incident. Idempotent by client id: the same id gives the same incident (200)."""
+        data = strict(body, ReportIn)
         if principal.role is Role.DEVICE:
             raise deny("devices send alerts over MQTT; they cannot report over HTTP")
         report = Report(
@@ -240,11 +244,13 @@ class IncidentController(Controller):
         incident_id: FromPath[str],
         action: FromPath[Action],
         data: JSONBody[ActionIn],
+        body: RawBody,
         principal: PrincipalDep,
         incidents: IncidentsDep,
         runtime: RuntimeDep,
     ) -> IncidentOut:
         """Move the incident through the closed loop (accept, reject, dispatch, sign, …)."""
+        data = strict(body, ActionIn)
         row = incidents.row(incident_id)
         check_scope(principal, row, incidents)
         if action is Action.REROUTE:
@@ -271,11 +277,13 @@ class IncidentController(Controller):
         self,
         incident_id: FromPath[str],
         data: JSONBody[RerouteIn],
+        body: RawBody,
         principal: PrincipalDep,
         incidents: IncidentsDep,
         runtime: RuntimeDep,
     ) -> IncidentOut:
         """Give the incident to another lead unit, with a reason; the old assignment stays in the history."""
+        data = strict(body, RerouteIn)
         row = incidents.row(incident_id)
         check_scope(principal, row, incidents)
         after = incidents.reroute(incident_id, data.lead, principal.actor, data.reason)

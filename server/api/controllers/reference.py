@@ -8,7 +8,7 @@ import msgspec
 import shapely
 from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter, RawBody
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
@@ -20,7 +20,7 @@ from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
 from server.api.deps import PrincipalDep, SessionDep
-from server.api.schemas import Page
+from server.api.schemas import Page, strict
 from server.api.security import READERS, STAFF, allow, deny
 from server.auth import Principal, Role
 from server.db.tables import (
@@ -309,9 +309,10 @@ class ReferenceController(Controller):
 
     @post("/cells", guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_cells(
-        self, data: JSONBody[CellCollection], session: SessionDep, principal: PrincipalDep
+        self, data: JSONBody[CellCollection], body: RawBody, session: SessionDep, principal: PrincipalDep
     ) -> CellsWritten:
         """Add or replace cells (all or nothing); the geofence index of every process is rebuilt."""
+        data = strict(body, CellCollection)
         problems: list[dict[str, Any]] = []
         rows = []
         seen: set[str] = set()

@@ -1,0 +1,93 @@
+"""Migrations match the models; `gridwatch db` and `gridwatch token` from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import server.db.tables  # noqa: F401  (registers the tables)
+from server.cli import main
+from server.db import migrate
+from server.db.engine import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+    assert migrate.current(engine) == migrate.head()
+    migrate.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def gridwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}"}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_db_commands(tmp_path: Path) -> None:
+    assert "database empty, code 0001" in gridwatch(tmp_path, "db", "current").stdout
+    assert "schema at 0001" in gridwatch(tmp_path, "db", "upgrade").stdout
+    assert "database 0001" in gridwatch(tmp_path, "db", "current").stdout
+    assert "schema at base" in gridwatch(tmp_path, "db", "downgrade", "base").stdout
+    bad = gridwatch(tmp_path, "db", "upgrade", "9999")
+    assert bad.returncode != 0
+    assert "9999" in bad.stderr
+
+
+def test_token_create(tmp_path: Path) -> None:
+    gridwatch(tmp_path, "db", "upgrade")
+    made = gridwatch(
+        tmp_path, "token", "create", "--role", "admin", "--scope", "county:339921", "--days", "30"
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith("gw_")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "king", "--scope", "county:339921"), "Invalid value for '--role'"),
+        (("--role", "duty", "--scope", "unit:x"), "takes scope county:ID or township:ID"),
+        (("--role", "duty", "--scope", "township:12"), "9 digits"),
+        (("--role", "worker", "--scope", "worker:nobody"), "no worker"),
+        (("--role", "admin", "--scope", "county:339921", "--days", "0"), "--days"),
+        (
+            (
+                "--role",
+                "admin",
+            ),
+            "Missing option '--scope'",
+        ),
+    ],
+)
+def test_token_create_refusals(
+    tmp_path: Path, args: tuple[str, ...], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'gw.db'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    done = runner.invoke(main, ["token", "create", *args])
+    assert done.exit_code == 2
+    assert message in done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
