@@ -9,9 +9,11 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from server.api.controllers.events import EventController
 from server.api.controllers.incidents import IncidentController
 from server.api.controllers.reference import ReferenceController
 from server.api.controllers.system import SystemController
+from server.api.controllers.whistles import WhistleController
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
 from server.api.problems import HANDLERS
 from server.api.security import PUBLIC_PATHS, BearerAuth
@@ -20,7 +22,13 @@ from server.runtime import Runtime
 
 def create_app(runtime: Runtime) -> Litestar:
     return Litestar(
-        route_handlers=[SystemController, IncidentController, ReferenceController],
+        route_handlers=[
+            SystemController,
+            IncidentController,
+            WhistleController,
+            EventController,
+            ReferenceController,
+        ],
         state=State({"runtime": runtime}),
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
