@@ -20,6 +20,8 @@ class Settings:
     media_dir: Path = field(default_factory=lambda: Path(_env("MEDIA_DIR", "media")))
     # Largest request body accepted, in bytes (media uploads have their own limit).
     max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", str(1024 * 1024))))
+    # Largest photo or short video accepted by POST /media.
+    media_max_bytes: int = field(default_factory=lambda: int(_env("MEDIA_MAX_BYTES", str(20 * 1024 * 1024))))
     page_size_max: int = field(default_factory=lambda: int(_env("PAGE_SIZE_MAX", "500")))
     # A new report within this radius and window of an open incident of its category is a probable duplicate.
     duplicate_radius_m: float = field(default_factory=lambda: float(_env("DUPLICATE_RADIUS_M", "50")))

@@ -44,7 +44,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory, county: Dataset):  # 
 def api(api_template, tmp_path):  # type: ignore[no-untyped-def]
     from tests.api_support import open_api
 
-    handle, client = open_api(api_template, tmp_path)
+    handle, client = open_api(api_template, tmp_path, media_dir=tmp_path / "media", media_max_bytes=200_000)
     with client:
         yield handle
     handle.runtime.engine.dispose()

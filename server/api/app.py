@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server.api.controllers.events import EventController
 from server.api.controllers.incidents import IncidentController
+from server.api.controllers.media import MediaController
 from server.api.controllers.reference import ReferenceController
 from server.api.controllers.system import SystemController
 from server.api.controllers.whistles import WhistleController
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime) -> Litestar:
             IncidentController,
             WhistleController,
             EventController,
+            MediaController,
             ReferenceController,
         ],
         state=State({"runtime": runtime}),

@@ -21,6 +21,7 @@ from grid.errors import (
 )
 from grid.intake import IntakeRefused
 from server.services.incidents import Conflict, NotFound
+from server.services.media import MediaRefused
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("gridwatch.api")
@@ -31,6 +32,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     TransitionRefused: 409,
     DutyAdmissionRefused: 409,
     IntakeRefused: 422,
+    MediaRefused: 422,
     UnknownCategory: 422,
     RoutingError: 422,
     InvalidCode: 422,
