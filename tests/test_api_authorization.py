@@ -44,6 +44,9 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/officers", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/incidents", expect(set(ROLES) - {"anon", "device"})),
     ("/metrics", expect({"admin"})),
+    ("/rejects", expect({"admin"})),
+    ("/whistles", expect({"admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"})),
+    ("/events", expect(set(ROLES) - {"anon", "device"})),
     ("/health", dict.fromkeys(ROLES, 200)),
     ("/schema/openapi.json", dict.fromkeys(ROLES, 200)),
 ]

@@ -179,3 +179,27 @@ def test_bad_cell_uploads(api: Api, body: dict[str, Any]) -> None:
     done = api.client.post("/cells", json=body, headers=api.auth("admin"))
     assert done.status_code == 400, done.text
     assert api.client.get("/health").json() == before
+
+
+def test_rejects_are_listed_with_their_raw_bytes(api: Api) -> None:
+    import base64
+    import datetime as dt
+
+    from server.db.tables import RejectRow
+
+    with Session(api.runtime.engine) as session:
+        session.add(
+            RejectRow(
+                at=dt.datetime.now(dt.UTC),
+                channel="mqtt",
+                topic="gw/339921/up/w1/report",
+                device="w1",
+                reason="bad json",
+                raw=b"\xff{",
+            )
+        )
+        session.commit()
+    page = api.client.get("/rejects?channel=mqtt", headers=api.auth("admin")).json()
+    assert page["total"] == 1
+    assert base64.b64decode(page["items"][0]["raw_base64"]) == b"\xff{"
+    assert api.client.get("/rejects?channel=http", headers=api.auth("admin")).json()["total"] == 0

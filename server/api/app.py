@@ -12,7 +12,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from server.api.controllers.events import EventController
 from server.api.controllers.incidents import IncidentController
 from server.api.controllers.media import MediaController
+from server.api.controllers.open311 import Open311Controller
 from server.api.controllers.reference import ReferenceController
+from server.api.controllers.rejects import RejectController
 from server.api.controllers.system import SystemController
 from server.api.controllers.whistles import WhistleController
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
@@ -29,6 +31,8 @@ def create_app(runtime: Runtime) -> Litestar:
             WhistleController,
             EventController,
             MediaController,
+            Open311Controller,
+            RejectController,
             ReferenceController,
         ],
         state=State({"runtime": runtime}),

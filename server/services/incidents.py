@@ -262,6 +262,7 @@ class IncidentFilter:
     unit: str | None = None  # any part: lead, support or informed
     lead_unit: str | None = None
     reporter: str | None = None
+    device: str | None = None
     states: Sequence[str] | None = None
     category: str | None = None
     overdue: bool | None = None
@@ -327,6 +328,8 @@ class IncidentService:
             conditions.append(IncidentRow.lead_unit == where.lead_unit)
         if where.reporter:
             conditions.append(IncidentRow.reporter == where.reporter)
+        if where.device:
+            conditions.append(IncidentRow.device == where.device)
         if where.states:
             conditions.append(col(IncidentRow.state).in_(where.states))
         if where.category:

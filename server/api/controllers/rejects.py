@@ -1,0 +1,61 @@
+"""Rejects: input that was refused and kept with its raw bytes (MQTT fills it; admins read it)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromQuery, QueryParameter
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from server.api.deps import SessionDep
+from server.api.schemas import Page
+from server.api.security import allow
+from server.auth import Role
+from server.db.tables import RejectRow
+
+
+class RejectOut(msgspec.Struct):
+    id: int
+    at: dt.datetime
+    channel: str
+    topic: str
+    device: str | None
+    reason: str
+    raw_base64: str
+
+
+class RejectController(Controller):
+    path = "/rejects"
+    tags = ("rejects",)
+
+    @get("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def list_rejects(
+        self,
+        session: SessionDep,
+        channel: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> Page[RejectOut]:
+        query = select(RejectRow)
+        if channel:
+            query = query.where(RejectRow.channel == channel)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(col(RejectRow.id).desc()).limit(limit).offset(offset)).all()
+        items = [
+            RejectOut(
+                id=r.id or 0,
+                at=r.at,
+                channel=r.channel,
+                topic=r.topic,
+                device=r.device,
+                reason=r.reason,
+                raw_base64=base64.b64encode(r.raw).decode(),
+            )
+            for r in rows
+        ]
+        return Page(items=items, total=int(total), limit=limit, offset=offset)
