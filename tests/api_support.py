@@ -22,6 +22,7 @@ from server.db.engine import make_engine
 from server.runtime import Runtime
 from server.services.reference import load_dataset
 from server.settings import Settings
+from tests.postgres import create_database
 
 CST = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 6, 16, 9, 0, tzinfo=CST)  # a Tuesday morning
@@ -40,16 +41,18 @@ class Clock:
 
 @dataclass
 class Template:
-    path: Path
+    """A migrated database with the county loaded and a token per role, to copy for each test."""
+
+    backend: str  # sqlite / postgres
+    location: str  # the SQLite file, or the template database's name
     county: Dataset
     tokens: dict[str, str]
     township_a: str
     township_b: str
 
 
-def build_template(folder: Path, county: Dataset) -> Template:
-    path = folder / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
+def prepare(url: str, county: Dataset) -> tuple[dict[str, str], str, str]:
+    engine = make_engine(url)
     migrate.upgrade(engine)
     a, b = county.townships.records[0].code, county.townships.records[1].code
     worker_a1, worker_a2 = [w.id for w in county.workers if w.township == a][:2]
@@ -77,7 +80,19 @@ def build_template(folder: Path, county: Dataset) -> Template:
             now=START - dt.timedelta(days=2),
         )
     engine.dispose()
-    return Template(path=path, county=county, tokens=tokens, township_a=a, township_b=b)
+    return tokens, a, b
+
+
+def sqlite_template(folder: Path, county: Dataset) -> Template:
+    path = folder / "template.db"
+    tokens, a, b = prepare(f"sqlite:///{path}", county)
+    return Template("sqlite", str(path), county, tokens, a, b)
+
+
+def postgres_template(admin_url: str, county: Dataset) -> Template:
+    url = create_database(admin_url, "gw_template")
+    tokens, a, b = prepare(url, county)
+    return Template("postgres", "gw_template", county, tokens, a, b)
 
 
 @dataclass
@@ -107,15 +122,21 @@ class Api:
         return self.client.post(f"/incidents/{incident}/actions/{action}", json=body, headers=self.auth(who))
 
 
-def open_api(template: Template, folder: Path, **settings: Any) -> tuple[Api, TestClient[Any]]:
-    path = folder / "api.db"
-    shutil.copy(template.path, path)
-    clock = Clock()
-    runtime = Runtime(
-        settings=Settings(database_url=f"sqlite:///{path}", **settings),
-        engine=make_engine(f"sqlite:///{path}"),
-        clock=clock,
+def database_for_test(template: Template, folder: Path, admin_url: str | None) -> str:
+    """A fresh copy of the template: a file copy for SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL."""
+    if template.backend == "sqlite":
+        path = folder / "api.db"
+        shutil.copy(template.location, path)
+        return f"sqlite:///{path}"
+    assert admin_url is not None
+    return create_database(
+        admin_url, f"gw_{folder.name.replace('-', '_').lower()}"[:60], template=template.location
     )
+
+
+def open_api(template: Template, url: str, **settings: Any) -> tuple[Api, TestClient[Any]]:
+    clock = Clock()
+    runtime = Runtime(settings=Settings(database_url=url, **settings), engine=make_engine(url), clock=clock)
     client = TestClient(create_app(runtime))
     shapes = dict(
         zip((c.code for c in template.county.cells.records), template.county.cells.shapes, strict=True)

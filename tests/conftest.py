@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,17 +37,45 @@ def county() -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def api_template(tmp_path_factory: pytest.TempPathFactory, county: Dataset):  # type: ignore[no-untyped-def]
-    from tests.api_support import build_template
+def postgres_admin_url() -> Iterator[str]:
+    """A private PostgreSQL cluster; missing binaries fail in CI and skip elsewhere, saying why."""
+    from tests.postgres import cluster, server_binaries
 
-    return build_template(tmp_path_factory.mktemp("template"), county)
+    if server_binaries() is None:
+        message = "PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with cluster() as url:
+        yield url
 
 
-@pytest.fixture
-def api(api_template, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.api_support import open_api
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, county: Dataset):  # type: ignore[no-untyped-def]
+    from tests.api_support import sqlite_template
 
-    handle, client = open_api(api_template, tmp_path, media_dir=tmp_path / "media", media_max_bytes=200_000)
+    return sqlite_template(tmp_path_factory.mktemp("template"), county)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str, county: Dataset):  # type: ignore[no-untyped-def]
+    from tests.api_support import postgres_template
+
+    return postgres_template(postgres_admin_url, county)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The API on a fresh copy of the loaded database, once on SQLite and once on PostgreSQL."""
+    from tests.api_support import database_for_test, open_api
+    from tests.postgres import drop_database
+
+    template = request.getfixturevalue(f"{request.param}_template")
+    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
+    url = database_for_test(template, tmp_path, admin)
+    handle, client = open_api(template, url, media_dir=tmp_path / "media", media_max_bytes=200_000)
     with client:
         yield handle
     handle.runtime.engine.dispose()
+    if admin is not None:
+        drop_database(admin, url.rsplit("/", 1)[1])

@@ -18,12 +18,20 @@ import server.db.tables  # noqa: F401  (registers the tables)
 from server.cli import main
 from server.db import migrate
 from server.db.engine import make_engine
+from tests.postgres import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migrations_build_exactly_the_models(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        url = create_database(request.getfixturevalue("postgres_admin_url"), "gw_migrations")
+    engine = make_engine(url)
     migrate.upgrade(engine)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
@@ -31,6 +39,7 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
     assert migrate.current(engine) == migrate.head()
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
 
 
 def gridwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
