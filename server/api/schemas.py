@@ -7,8 +7,15 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from litestar.exceptions import ValidationException
+from litestar.params import QueryParameter
 
 T = TypeVar("T")
+
+# Bounded so that no request can ask the database for a number it cannot hold (SQLite: 64-bit).
+MAX_OFFSET = 10_000_000
+MAX_CURSOR = 2**62
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+Cursor = Annotated[int, QueryParameter(ge=0, le=MAX_CURSOR)]
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 CategoryCode = Annotated[str, msgspec.Meta(min_length=4, max_length=4, pattern=r"^[0-9]{4}$")]

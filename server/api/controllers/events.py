@@ -17,6 +17,7 @@ from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from server.api.deps import PrincipalDep, RuntimeDep
+from server.api.schemas import MAX_CURSOR, Cursor
 from server.api.security import allow
 from server.auth import Role
 from server.services.events import events_after
@@ -48,7 +49,7 @@ def _out(row: Any) -> EventOut:
 
 def _start(request: Request[Any, Any, Any], after: int | None) -> int:
     header = request.headers.get("last-event-id")
-    if header and header.isdigit():
+    if header and header.isdigit() and int(header) <= MAX_CURSOR:
         return int(header)
     return after or 0
 
@@ -63,7 +64,7 @@ class EventController(Controller):
         self,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Cursor = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=BATCH)] = 100,
     ) -> EventPage:
         """Events after a cursor, for clients that poll; `cursor` is where to continue."""
@@ -76,7 +77,7 @@ class EventController(Controller):
         request: Request[Any, Any, Any],
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+        after: Annotated[int | None, QueryParameter(ge=0, le=MAX_CURSOR)] = None,
     ) -> ServerSentEvent:
         """Server-Sent Events; reconnect with the last event id to resume without a gap."""
         cursor = _start(request, after)

@@ -22,6 +22,7 @@ from server.api.schemas import (
     FlowOut,
     IncidentDetail,
     IncidentOut,
+    Offset,
     Page,
     ReportIn,
     RerouteIn,
@@ -170,7 +171,7 @@ class IncidentController(Controller):
         until: Annotated[dt.datetime | None, QueryParameter(name="to")] = None,
         bbox: Annotated[str | None, QueryParameter(description="minlon,minlat,maxlon,maxlat")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[IncidentOut]:
         where = IncidentFilter(
             states=[s.value for s in states] if states else None,

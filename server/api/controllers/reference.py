@@ -20,7 +20,7 @@ from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
 from server.api.deps import PrincipalDep, SessionDep
-from server.api.schemas import Page, strict
+from server.api.schemas import Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, deny
 from server.auth import Principal, Role
 from server.db.tables import (
@@ -41,7 +41,6 @@ from server.services.catalog_rows import Listing, feature
 from server.services.reference import DATA_VERSION, INDEX_VERSION, bump, power_list_entry, shape_columns
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 MAX_CELLS_PER_UPLOAD = 20_000
 
 

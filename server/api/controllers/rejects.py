@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from server.api.deps import SessionDep
-from server.api.schemas import Page
+from server.api.schemas import Offset, Page
 from server.api.security import allow
 from server.auth import Role
 from server.db.tables import RejectRow
@@ -39,7 +39,7 @@ class RejectController(Controller):
         session: SessionDep,
         channel: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[RejectOut]:
         query = select(RejectRow)
         if channel:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from grid.whistles import WhistleKind, WhistleReason
 from server.api.controllers.incidents import check_scope
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep, SessionDep
-from server.api.schemas import Page, strict
+from server.api.schemas import Offset, Page, strict
 from server.api.security import STAFF, allow, deny
 from server.auth import Principal, Role
 from server.db.tables import WhistleCallRow, WhistleRow
@@ -121,7 +121,7 @@ class WhistleController(Controller):
         township: FromQuery[str | None] = None,
         open_only: Annotated[bool, QueryParameter(name="open")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[WhistleOut]:
         if township is not None and principal.role is not Role.UNIT and not principal.sees_township(township):
             raise deny(f"township {township} is outside your scope")
