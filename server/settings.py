@@ -22,10 +22,6 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", str(1024 * 1024))))
     # Largest photo or short video accepted by POST /media.
     media_max_bytes: int = field(default_factory=lambda: int(_env("MEDIA_MAX_BYTES", str(20 * 1024 * 1024))))
-    page_size_max: int = field(default_factory=lambda: int(_env("PAGE_SIZE_MAX", "500")))
-    # A new report within this radius and window of an open incident of its category is a probable duplicate.
-    duplicate_radius_m: float = field(default_factory=lambda: float(_env("DUPLICATE_RADIUS_M", "50")))
-    duplicate_window_hours: float = field(default_factory=lambda: float(_env("DUPLICATE_WINDOW_HOURS", "24")))
 
 
 def get_settings() -> Settings:
