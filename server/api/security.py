@@ -54,3 +54,16 @@ def deny(message: str) -> PermissionDeniedException:
 
 STAFF = (Role.ADMIN, Role.DUTY, Role.UNIT)
 READERS = (Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)
+
+
+def township_scope(principal: Principal, township: str | None) -> tuple[list[str] | None, str | None]:
+    """(townships, county) a staff listing is limited to; asking outside the scope is refused, not cut."""
+    if township is not None:
+        if not principal.sees_township(township):
+            raise deny(f"township {township} is outside your scope")
+        return [township], None
+    if principal.scope_kind == "county":
+        return None, principal.county
+    if principal.township is None:  # a county department's unit sees the county
+        return None, principal.county
+    return [principal.township], None

@@ -29,6 +29,15 @@ def whistle_event(
     )
 
 
+def _called(calls: Sequence[WhistleCallRow], unit: str) -> WhistleCallRow:
+    call = next((c for c in calls if c.unit == unit), None)
+    if call is None:
+        raise WhistleRefused(
+            f"{unit} was not called by this whistle", f"{unit} 不在本次吹哨召集之列", unit=unit
+        )
+    return call
+
+
 class WhistleService:
     def __init__(
         self, session: Session, domain: Callable[[], Domain], clock: Callable[[], dt.datetime]
@@ -102,11 +111,7 @@ class WhistleService:
 
     def report_in(self, whistle_id: str, unit: str, actor: str) -> WhistleCallRow:
         whistle, calls = self.get(whistle_id)
-        call = next((c for c in calls if c.unit == unit), None)
-        if call is None:
-            raise WhistleRefused(
-                f"{unit} was not called by this whistle", f"{unit} 不在本次吹哨召集之列", unit=unit
-            )
+        call = _called(calls, unit)
         if call.reported_at is not None:
             raise WhistleRefused(f"{unit} has already reported in", f"{unit} 已报到", unit=unit)
         now = self.clock()
@@ -118,11 +123,7 @@ class WhistleService:
 
     def rate(self, whistle_id: str, unit: str, rating: int) -> WhistleCallRow:
         whistle, calls = self.get(whistle_id)
-        call = next((c for c in calls if c.unit == unit), None)
-        if call is None:
-            raise WhistleRefused(
-                f"{unit} was not called by this whistle", f"{unit} 不在本次吹哨召集之列", unit=unit
-            )
+        call = _called(calls, unit)
         check_rating(rating, call.reported_at is not None)
         now = self.clock()
         call.rating, call.rated_at = rating, now

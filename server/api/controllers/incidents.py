@@ -28,7 +28,7 @@ from server.api.schemas import (
     RerouteIn,
     strict,
 )
-from server.api.security import READERS, STAFF, allow, deny
+from server.api.security import READERS, STAFF, allow, deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import IncidentRow
 from server.runtime import Runtime, new_incident_id
@@ -99,10 +99,7 @@ def limit_to_scope(
     match principal.role:
         case Role.ADMIN | Role.DUTY:
             where.unit = unit
-            if township is not None or principal.scope_kind == "township":
-                where.townships = [township or principal.scope_id]
-            else:
-                where.county = principal.county
+            where.townships, where.county = township_scope(principal, township)
         case Role.UNIT:
             if unit not in (None, principal.scope_id):
                 raise deny(f"unit {unit} is not yours")

@@ -20,6 +20,7 @@ from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Incident, IncidentState, Source
 from grid.intake import Report
 from server.api.deps import RuntimeDep, SessionDep
+from server.api.security import township_scope
 from server.auth import Principal, Role, TokenRejected, authenticate
 from server.runtime import Runtime
 from server.services.incidents import IncidentFilter, IncidentService, NotFound
@@ -237,10 +238,7 @@ class Open311Controller(Controller):
 
 def _narrow(where: IncidentFilter, principal: Principal) -> None:
     if principal.role in (Role.ADMIN, Role.DUTY):
-        if principal.scope_kind == "township":
-            where.townships = [principal.scope_id]
-        else:
-            where.county = principal.county
+        where.townships, where.county = township_scope(principal, None)
     elif principal.role is Role.UNIT:
         where.unit = principal.scope_id
     else:

@@ -21,8 +21,8 @@ from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
 from server.api.deps import PrincipalDep, SessionDep
 from server.api.schemas import Offset, Page, strict
-from server.api.security import READERS, STAFF, allow, deny
-from server.auth import Principal, Role
+from server.api.security import READERS, STAFF, allow, township_scope
+from server.auth import Role
 from server.db.tables import (
     CategoryRow,
     CellRow,
@@ -42,19 +42,6 @@ from server.services.reference import DATA_VERSION, INDEX_VERSION, bump, power_l
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 MAX_CELLS_PER_UPLOAD = 20_000
-
-
-def scope_of(principal: Principal, township: str | None) -> tuple[list[str] | None, str | None]:
-    """(townships, county) a reference listing is limited to; asking outside the scope is refused."""
-    if township is not None:
-        if not principal.sees_township(township):
-            raise deny(f"township {township} is outside your scope")
-        return [township], None
-    if principal.scope_kind == "county":
-        return None, principal.county
-    if principal.township is None:  # a county department's unit sees the county
-        return None, principal.county
-    return [principal.township], None
 
 
 class CellProperties(msgspec.Struct):
@@ -96,7 +83,7 @@ class ReferenceController(Controller):
         offset: int,
         extra: Any = (),
     ) -> Page[Any]:
-        townships, county = scope_of(principal, township)
+        townships, county = township_scope(principal, township)
         items, total = Listing(session).page(
             table,
             kind,
@@ -141,18 +128,9 @@ class ReferenceController(Controller):
             mine = col(UnitRow.township).startswith(principal.county)
         else:
             mine = col(UnitRow.township) == principal.township
-        items, total = Listing(session).page(
-            UnitRow,
-            Unit,
-            townships=None,
-            county=None,
-            township_column=None,
-            key="id",
-            limit=limit,
-            offset=offset,
-            extra=[or_(departments, mine)],
+        return self._page(
+            session, principal, UnitRow, Unit, None, None, "id", limit, offset, extra=[or_(departments, mine)]
         )
-        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/workers", guards=[allow(*STAFF)], sync_to_thread=True)
     def workers(
@@ -179,18 +157,9 @@ class ReferenceController(Controller):
             extra.append(col(OfficerRow.unit).startswith(principal.scope_id))
         else:
             extra.append(col(OfficerRow.unit).startswith(principal.county))
-        items, total = Listing(session).page(
-            OfficerRow,
-            Officer,
-            townships=None,
-            county=None,
-            township_column=None,
-            key="id",
-            limit=limit,
-            offset=offset,
-            extra=extra,
+        return self._page(
+            session, principal, OfficerRow, Officer, None, None, "id", limit, offset, extra=extra
         )
-        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/subjects", guards=[allow(*STAFF)], sync_to_thread=True)
     def subjects(
@@ -232,7 +201,7 @@ class ReferenceController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Page[PowerListEntry]:
-        townships, county = scope_of(principal, township)
+        townships, county = township_scope(principal, township)
         query = select(PowerListRow)
         query = (
             query.where(col(PowerListRow.township).in_(townships))
@@ -271,7 +240,7 @@ class ReferenceController(Controller):
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Cells as a GeoJSON FeatureCollection (with `total`, `limit`, `offset` for paging)."""
-        townships, county = scope_of(principal, township)
+        townships, county = township_scope(principal, township)
         query = select(CellRow)
         query = (
             query.where(col(CellRow.township).in_(townships))

@@ -15,7 +15,7 @@ from grid.whistles import WhistleKind, WhistleReason
 from server.api.controllers.incidents import check_scope
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep, SessionDep
 from server.api.schemas import Offset, Page, strict
-from server.api.security import STAFF, allow, deny
+from server.api.security import STAFF, allow, deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import WhistleCallRow, WhistleRow
 from server.runtime import Runtime
@@ -123,19 +123,15 @@ class WhistleController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Offset = 0,
     ) -> Page[WhistleOut]:
-        if township is not None and principal.role is not Role.UNIT and not principal.sees_township(township):
-            raise deny(f"township {township} is outside your scope")
         service = _service(session, runtime)
         if principal.role is Role.UNIT:
+            # A unit sees the whistles that called it, wherever they were blown.
             rows, total = service.search(
                 [township] if township else None, None, principal.scope_id, open_only, limit, offset
             )
-        elif township is not None or principal.scope_kind == "township":
-            rows, total = service.search(
-                [township or principal.scope_id], None, None, open_only, limit, offset
-            )
         else:
-            rows, total = service.search(None, principal.county, None, open_only, limit, offset)
+            townships, county = township_scope(principal, township)
+            rows, total = service.search(townships, county, None, open_only, limit, offset)
         now = runtime.clock()
         return Page(
             items=[whistle_out(w, service.calls(w.id), now) for w in rows],
