@@ -47,7 +47,7 @@ INDEX_VERSION = "index_version"
 URGENT_LIMITS = "urgent_limits"
 
 
-def _plain(value: msgspec.Struct) -> dict[str, Any]:
+def plain(value: msgspec.Struct) -> dict[str, Any]:
     """A struct's fields as column values: scalars (dates included) as they are, nested values as
     JSON-ready builtins for the JSON columns."""
     return {
@@ -82,37 +82,37 @@ def load_dataset(session: Session, dataset: Dataset) -> None:
             )
         )
     for township, shape in zip(dataset.townships.records, dataset.townships.shapes, strict=True):
-        session.merge(TownshipRow(**_plain(township), county=township.county, **shape_columns(shape)))
+        session.merge(TownshipRow(**plain(township), county=township.county, **shape_columns(shape)))
     for village, shape in zip(dataset.villages.records, dataset.villages.shapes, strict=True):
-        session.merge(VillageRow(**_plain(village), township=village.township, **shape_columns(shape)))
+        session.merge(VillageRow(**plain(village), township=village.township, **shape_columns(shape)))
     for cell, shape in zip(dataset.cells.records, dataset.cells.shapes, strict=True):
         session.merge(
-            CellRow(**_plain(cell), village=cell.village, township=cell.township, **shape_columns(shape))
+            CellRow(**plain(cell), village=cell.village, township=cell.township, **shape_columns(shape))
         )
     catalog = dataset.catalog
     for major in catalog.majors:
-        session.merge(MajorCategoryRow(**_plain(major)))
+        session.merge(MajorCategoryRow(**plain(major)))
     for category in catalog.categories:
-        session.merge(CategoryRow(**_plain(category)))
+        session.merge(CategoryRow(**plain(category)))
     for matter in catalog.matters:
-        session.merge(MatterRow(**_plain(matter)))
+        session.merge(MatterRow(**plain(matter)))
     session.merge(Meta(key=URGENT_LIMITS, value=msgspec.to_builtins(catalog.urgent_limits)))
     for unit in dataset.units:
-        session.merge(UnitRow(**_plain(unit)))
+        session.merge(UnitRow(**plain(unit)))
     for worker in dataset.workers:
-        session.merge(WorkerRow(**_plain(worker)))
+        session.merge(WorkerRow(**plain(worker)))
     for officer in dataset.officers:
-        session.merge(OfficerRow(**_plain(officer)))
+        session.merge(OfficerRow(**plain(officer)))
     townships = {t.code for t in dataset.townships.records}
     for subject in dataset.subjects:
-        session.merge(SubjectRow(**_plain(subject), township=subject.cell[:9]))
+        session.merge(SubjectRow(**plain(subject), township=subject.cell[:9]))
     for device in dataset.devices:
-        session.merge(DeviceRow(**_plain(device), township=device.cell[:9]))
+        session.merge(DeviceRow(**plain(device), township=device.cell[:9]))
     for entry in dataset.power_list:
         session.merge(power_list_row(entry))
     # Duties have no natural key: a loaded township's list replaces what was there.
     session.exec(delete(DutyRow).where(col(DutyRow.township).in_(townships)))
-    session.add_all(DutyRow(**_plain(d)) for d in dataset.duties)
+    session.add_all(DutyRow(**plain(d)) for d in dataset.duties)
     bump(session, INDEX_VERSION)
     bump(session, DATA_VERSION)
 

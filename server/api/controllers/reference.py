@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -10,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody, QueryParameter, RawBody
 from sqlalchemy import and_, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from grid.catalog import Category, MajorCategory, Matter
 from grid.errors import InvalidCode
@@ -22,7 +23,7 @@ from server.api.controllers.incidents import parse_bbox
 from server.api.deps import PrincipalDep, SessionDep
 from server.api.schemas import Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, township_scope
-from server.auth import Role
+from server.auth import Principal, Role
 from server.db.tables import (
     CategoryRow,
     CellRow,
@@ -38,7 +39,15 @@ from server.db.tables import (
     WorkerRow,
 )
 from server.services.catalog_rows import Listing, feature
-from server.services.reference import DATA_VERSION, INDEX_VERSION, bump, power_list_entry, shape_columns
+from server.services.reference import (
+    DATA_VERSION,
+    INDEX_VERSION,
+    bump,
+    get_meta,
+    power_list_entry,
+    shape_columns,
+)
+from server.services.reference_writes import ReferenceRefused, ReferenceWriter
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 MAX_CELLS_PER_UPLOAD = 20_000
@@ -64,6 +73,32 @@ class CellCollection(msgspec.Struct):
 class CellsWritten(msgspec.Struct):
     written: int
     index_version: int
+
+
+class Written(msgspec.Struct):
+    written: int
+    data_version: int
+
+
+MAX_ITEMS_PER_WRITE = 20_000
+
+
+def _write(
+    session: Session,
+    principal: Principal,
+    body: bytes,
+    kind: Any,
+    write: Callable[[ReferenceWriter, Any], int],
+) -> Written:
+    """Decode a JSON array of `kind` strictly, validate it as a whole, write it or nothing."""
+    items = strict(body, list[kind])
+    if not items or len(items) > MAX_ITEMS_PER_WRITE:
+        raise ValidationException(f"send 1 to {MAX_ITEMS_PER_WRITE} items")
+    try:
+        written = write(ReferenceWriter(session, principal.county), items)
+    except ReferenceRefused as exc:
+        raise ValidationException(str(exc), extra=exc.problems) from None
+    return Written(written=written, data_version=int(get_meta(session, DATA_VERSION, 0)))
 
 
 class ReferenceController(Controller):
@@ -228,6 +263,45 @@ class ReferenceController(Controller):
         return self._page(
             session, principal, DutyRow, TerritorialDuty, township, "township", "id", limit, offset
         )
+
+    @post("/units", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_units(
+        self, data: JSONBody[list[Unit]], body: RawBody, session: SessionDep, principal: PrincipalDep
+    ) -> Written:
+        """Add or replace units (offices, stationed units, departments and their teams)."""
+        return _write(session, principal, body, Unit, ReferenceWriter.units)
+
+    @post("/workers", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_workers(
+        self, data: JSONBody[list[Worker]], body: RawBody, session: SessionDep, principal: PrincipalDep
+    ) -> Written:
+        """Add or replace grid workers and their cells."""
+        return _write(session, principal, body, Worker, ReferenceWriter.workers)
+
+    @post("/officers", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_officers(
+        self, data: JSONBody[list[Officer]], body: RawBody, session: SessionDep, principal: PrincipalDep
+    ) -> Written:
+        """Add or replace enforcement officers and their certificates."""
+        return _write(session, principal, body, Officer, ReferenceWriter.officers)
+
+    @post("/subjects", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_subjects(
+        self, data: JSONBody[list[Subject]], body: RawBody, session: SessionDep, principal: PrincipalDep
+    ) -> Written:
+        """Add or replace inspected subjects."""
+        return _write(session, principal, body, Subject, ReferenceWriter.subjects)
+
+    @post("/power-lists", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def write_power_lists(
+        self,
+        data: JSONBody[list[PowerListEntry]],
+        body: RawBody,
+        session: SessionDep,
+        principal: PrincipalDep,
+    ) -> Written:
+        """Add or replace power-list entries (and entrustment agreements); routing follows at once."""
+        return _write(session, principal, body, PowerListEntry, ReferenceWriter.power_list)
 
     @get("/cells", sync_to_thread=True, media_type="application/geo+json")
     def cells(
