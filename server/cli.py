@@ -174,5 +174,49 @@ def token_create(role: str, scope: str, label: str, days: int | None) -> None:
     click.echo(secret)
 
 
+@main.command()
+@click.option("--url", default=None, help="Default: GRIDWATCH_MQTT_URL (mqtt://127.0.0.1:1883).")
+@click.option(
+    "--client-id", default=None, help="Default: GRIDWATCH_INGEST_CLIENT_ID; keep it fixed per worker."
+)
+@click.option("--shared", is_flag=True, help="Join the $share/gridwatch group (several workers, scale-out).")
+def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
+    """Take reports from MQTT through the intake pipeline; ack each after its commit."""
+    import signal
+    import threading
+    from urllib.parse import urlsplit
+
+    from server.services.mqtt_side import SqlRejects, SqlRoster
+    from sync.ingest import Ingest, MqttIngest
+
+    runtime = _runtime()
+    target = urlsplit(url or runtime.settings.mqtt_url)
+    if target.scheme != "mqtt" or not target.hostname:
+        raise click.BadParameter(
+            f"expected mqtt://host:port, got {url or runtime.settings.mqtt_url!r}", param_hint="--url"
+        )
+    pipeline = Ingest(runtime.intake, SqlRoster(runtime.engine), SqlRejects(runtime.engine, runtime.clock))
+    worker = MqttIngest(
+        pipeline,
+        target.hostname,
+        target.port or 1883,
+        client_id or runtime.settings.ingest_client_id,
+        shared=shared,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker.start()
+    if not worker.connected.wait(30):
+        raise click.ClickException(f"could not connect to {target.hostname}:{target.port or 1883}")
+    click.echo(
+        f"ingesting from {target.hostname}:{target.port or 1883} as {worker.client_id}",
+        err=True,
+    )
+    stop.wait()
+    worker.stop()
+    click.echo(f"stopped after {worker.handled} messages", err=True)
+
+
 if __name__ == "__main__":
     main()

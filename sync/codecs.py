@@ -1,0 +1,69 @@
+"""Payloads (DESIGN §6): msgspec, strict. A payload that fails here is kept as a reject."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class ReportMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """A patrol report: media are URLs from POST /media, never bytes."""
+
+    id: ClientId
+    ts: dt.datetime
+    lat: float
+    lon: float
+    category: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
+    acc: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    text: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    media: Annotated[list[str], msgspec.Meta(max_length=9)] = []
+    subject_id: str | None = None
+    # Optional; when given it must be the device of the topic.
+    device: str | None = None
+
+
+class Ack(msgspec.Struct, omit_defaults=False):
+    """The answer on gw/{c}/down/{d}/ack; sent only after the report is committed (or kept as a reject)."""
+
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    incident: str | None = None
+    cell: str | None = None
+    responsible: str | None = None
+    error: str | None = None
+
+
+class PayloadError(ValueError):
+    pass
+
+
+_REPORT = msgspec.json.Decoder(ReportMessage, strict=True)
+_ID_ONLY = msgspec.json.Decoder(dict[str, object])
+
+
+def decode_report(raw: bytes) -> ReportMessage:
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload of {len(raw)} bytes is larger than {MAX_PAYLOAD_BYTES}")
+    try:
+        return _REPORT.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise PayloadError(str(exc)) from None
+
+
+def client_id_of(raw: bytes) -> str | None:
+    """The `id` of a payload that failed to decode, if it can still be read, so the ack names it."""
+    try:
+        value = _ID_ONLY.decode(raw[:MAX_PAYLOAD_BYTES]).get("id")
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
+ENCODER = msgspec.json.Encoder()

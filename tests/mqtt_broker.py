@@ -1,0 +1,82 @@
+"""A real Mosquitto for the tests (Debian's package), started with the shipped configuration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "conf.d"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Broker:
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes]
+
+    def start(self) -> None:
+        self.process = _launch(self.folder)
+        _wait(self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()  # a clean shutdown writes the persistence file
+        self.process.wait(timeout=20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def _launch(folder: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["mosquitto", "-c", str(folder / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"mosquitto did not listen on {port}")
+
+
+@contextmanager
+def mosquitto() -> Iterator[Broker]:
+    if shutil.which("mosquitto") is None:
+        raise RuntimeError("mosquitto not found: apt-get install mosquitto (.ci/run does)")
+    folder = Path(tempfile.mkdtemp(prefix="gridwatch-mqtt-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "mosquitto", "mosquitto")  # mosquitto drops root for its own user
+    port = _free_port()
+    (folder / "mosquitto.conf").write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {folder}/\ninclude_dir {SHIPPED}\n",
+        encoding="utf-8",
+    )
+    broker = Broker(port=port, folder=folder, process=_launch(folder))
+    try:
+        _wait(port)
+        yield broker
+    finally:
+        broker.process.kill()
+        broker.process.wait(timeout=20)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,292 @@
+"""MQTT ingest against a real Mosquitto: reports become incidents, acks follow commits, nothing is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import Session, func, select
+
+from server.db.tables import IncidentRow, RejectRow
+from server.services.mqtt_side import SqlRejects, SqlRoster
+from sync.ingest import Ingest, MqttIngest
+from tests.api_support import CST, Api, Template, database_for_test, open_api
+from tests.mqtt_broker import Broker, mosquitto
+
+COUNTY = "339921"
+
+
+@dataclass
+class Phone:
+    """A field device: publishes reports at QoS 1 and collects its acks."""
+
+    device: str
+    port: int
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    got: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"phone-{self.device}-{uuid.uuid4().hex[:6]}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", self.port)
+        self.client.subscribe(f"gw/{COUNTY}/down/{self.device}/ack", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        with self.got:
+            self.acks.append(msgspec.json.decode(message.payload))
+            self.got.notify_all()
+
+    def publish(
+        self, payload: bytes | dict[str, Any], kind: str = "report", device: str | None = None
+    ) -> None:
+        raw = payload if isinstance(payload, bytes) else msgspec.json.encode(payload)
+        info = self.client.publish(f"gw/{COUNTY}/up/{device or self.device}/{kind}", raw, qos=1)
+        info.wait_for_publish(timeout=10)  # the broker's PUBACK: from here on the report must not be lost
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        with self.got:
+            while len(self.acks) < count and time.monotonic() < deadline:
+                self.got.wait(timeout=0.2)
+        assert len(self.acks) >= count, f"{len(self.acks)} acks of {count}"
+        return self.acks
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@dataclass
+class Field:
+    api: Api
+    broker: Broker
+    template: Template
+    workers: list[MqttIngest] = field(default_factory=list)
+
+    def start_worker(self, client_id: str = "gridwatch-ingest-test") -> MqttIngest:
+        runtime = self.api.runtime
+        ingest = Ingest(runtime.intake, SqlRoster(runtime.engine), SqlRejects(runtime.engine, runtime.clock))
+        worker = MqttIngest(ingest, "127.0.0.1", self.broker.port, client_id)
+        worker.start()
+        assert worker.connected.wait(10)
+        self.workers.append(worker)
+        return worker
+
+    def report(self, n: int = 0, **extra: Any) -> dict[str, Any]:
+        lon, lat = self.api.point_in(self.template.township_a, n)
+        return {
+            "id": f"r-{uuid.uuid4().hex[:10]}",
+            "ts": "2026-06-16T08:55:00+08:00",
+            "lat": lat,
+            "lon": lon,
+            "category": "0501",
+        } | extra
+
+    def count(self, table: Any) -> int:
+        with Session(self.api.runtime.engine) as session:
+            return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+@pytest.fixture
+def field_(sqlite_template: Template, tmp_path: Path) -> Iterator[Field]:
+    api, client = open_api(sqlite_template, database_for_test(sqlite_template, tmp_path, None))
+    with mosquitto() as broker, client:
+        setup = Field(api=api, broker=broker, template=sqlite_template)
+        yield setup
+        for worker in setup.workers:
+            worker.stop()
+    api.runtime.engine.dispose()
+
+
+def worker_id(template: Template) -> str:
+    return next(w.id for w in template.county.workers if w.township == template.township_a)
+
+
+def test_report_becomes_a_routed_incident_and_is_acked(field_: Field) -> None:
+    field_.start_worker()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    report = field_.report(text="摊贩占道")
+    phone.publish(report)
+    [ack] = phone.wait_for(1)
+    assert ack["id"] == report["id"]
+    assert ack["status"] == "accepted"
+    assert ack["responsible"] == f"{field_.template.township_a}.office.enforcement"
+    assert ack["cell"].startswith(field_.template.township_a)
+    detail = field_.api.client.get(f"/incidents/{ack['incident']}", headers=field_.api.auth("duty_a")).json()
+    assert detail["incident"]["source"] == "report"
+    assert detail["incident"]["text"] == "摊贩占道"
+    events = field_.api.client.get("/events", headers=field_.api.auth("duty_a")).json()["events"]
+    assert [e["incident"] for e in events] == [ack["incident"]]
+    # The same report again (a phone that never saw its ack) gets the same incident.
+    phone.publish(report)
+    acks = phone.wait_for(2)
+    assert acks[1]["status"] == "duplicate"
+    assert acks[1]["incident"] == ack["incident"]
+    assert field_.count(IncidentRow) == 1
+    phone.close()
+
+
+BAD = [
+    (b"not json at all", "malformed"),
+    (
+        b'{"id": "b1", "ts": "2026-06-16T08:55:00+08:00", "lat": "29.1", "lon": 119.6, "category": "0501"}',
+        "Expected `float`",
+    ),
+    (
+        b'{"id": "b2", "ts": "2026-06-16T08:55:00+08:00", "lon": 119.6, "category": "0501"}',
+        "missing required field `lat`",
+    ),
+    (
+        b'{"id": "b3", "ts": "2026-06-16T08:55:00+08:00", "lat": NaN, "lon": 119.6, "category": "0501"}',
+        "malformed",
+    ),
+    (
+        b'{"id": "b4", "ts": "2026-06-16T08:55:00+08:00", "lat": 29.1, "lon": 119.6, "category": "9999"}',
+        "unknown category",
+    ),
+    (
+        b'{"id": "b5", "ts": "2026-06-16T08:55:00+08:00", "lat": 30.0, "lon": 100.0, "category": "0501"}',
+        "outside the county",
+    ),
+    (
+        b'{"id": "b6", "ts": "2026-06-16T08:55:00", "lat": 29.1, "lon": 119.6, "category": "0501"}',
+        "time zone",
+    ),
+    (
+        b'{"id": "b7", "ts": "2026-06-16T08:55:00+08:00", "lat": 29.1, "lon": 119.6, "category": "0501", "photo": "AAAA"}',
+        "unknown field",
+    ),
+    (b'{"id": "' + b"x" * 70_000 + b'"}', "larger than"),
+]
+
+
+def test_bad_payloads_are_kept_and_answered(field_: Field) -> None:
+    field_.start_worker()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    for payload, _ in BAD:
+        phone.publish(payload)
+    acks = phone.wait_for(len(BAD))
+    assert all(a["status"] == "rejected" for a in acks)
+    for (_, reason), ack in zip(BAD, acks, strict=True):
+        assert reason in ack["error"], (reason, ack["error"])
+    assert [a["id"] for a in acks[1:8]] == ["b1", "b2", None, "b4", "b5", "b6", "b7"]
+    with Session(field_.api.runtime.engine) as session:
+        rejects = session.exec(select(RejectRow).order_by(RejectRow.id)).all()  # type: ignore[arg-type]
+    assert [r.raw for r in rejects] == [p for p, _ in BAD]
+    assert all(r.channel == "mqtt" and r.device == phone.device for r in rejects)
+    assert field_.count(IncidentRow) == 0
+    phone.close()
+
+
+def test_identity_is_checked(field_: Field) -> None:
+    field_.start_worker()
+    me = worker_id(field_.template)
+    phone = Phone(me, field_.broker.port)
+    phone.publish(field_.report(device="w-somebody-else"))
+    [mismatch] = phone.wait_for(1)
+    assert mismatch["status"] == "rejected"
+    assert "does not match topic device" in mismatch["error"]
+    stranger = Phone("w-unknown", field_.broker.port)
+    stranger.publish(field_.report())
+    [unknown] = stranger.wait_for(1)
+    assert "unknown device" in unknown["error"]
+    assert field_.count(IncidentRow) == 0
+    assert field_.count(RejectRow) == 2
+    phone.close()
+    stranger.close()
+
+
+def test_nothing_is_lost_while_the_worker_is_away_or_the_broker_restarts(field_: Field) -> None:
+    worker = field_.start_worker()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    worker.stop()  # the persistent session keeps its queue at the broker
+    sent = [field_.report(n=i % 10) for i in range(30)]
+    for report in sent[:15]:
+        phone.publish(report)
+    field_.broker.restart()  # persistence on: the queue survives
+    phone.close()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    for report in sent[15:]:
+        phone.publish(report)
+    field_.start_worker()  # same client id: it picks up its session
+    deadline = time.monotonic() + 30
+    while field_.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert field_.count(IncidentRow) == len(sent)  # every PUBACKed report, exactly once
+    with Session(field_.api.runtime.engine) as session:
+        ids = set(session.exec(select(IncidentRow.client_id)).all())
+    assert ids == {r["id"] for r in sent}
+    phone.close()
+
+
+def test_clock_of_the_report_is_its_timestamp(field_: Field) -> None:
+    field_.start_worker()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    phone.publish(field_.report())
+    [ack] = phone.wait_for(1)
+    detail = field_.api.client.get(f"/incidents/{ack['incident']}", headers=field_.api.auth("duty_a")).json()
+    assert dt.datetime.fromisoformat(detail["incident"]["reported_at"]) == dt.datetime(
+        2026, 6, 16, 8, 55, tzinfo=CST
+    )
+    phone.close()
+
+
+def test_a_killed_ingest_process_loses_nothing(field_: Field, tmp_path: Path) -> None:
+    """`gridwatch ingest` as a process, killed without warning mid-stream and started again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "GRIDWATCH_DATABASE_URL": str(field_.api.runtime.engine.url),
+        "GRIDWATCH_MQTT_URL": f"mqtt://127.0.0.1:{field_.broker.port}",
+        "GRIDWATCH_INGEST_CLIENT_ID": "gridwatch-ingest-killed",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "ingest"], env=env, cwd=tmp_path, stderr=subprocess.PIPE
+        )
+        assert process.stderr is not None
+        assert b"ingesting from" in process.stderr.readline()
+        return process
+
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    sent = [field_.report(n=i % 10) for i in range(60)]
+    worker = start()
+    for report in sent[:30]:
+        phone.publish(report)
+    phone.wait_for(5)
+    worker.send_signal(signal.SIGKILL)  # mid-stream: some reports handled, some not yet
+    worker.wait(timeout=10)
+    for report in sent[30:]:
+        phone.publish(report)
+    worker = start()
+    deadline = time.monotonic() + 60
+    while field_.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=20)
+    with Session(field_.api.runtime.engine) as session:
+        ids = list(session.exec(select(IncidentRow.client_id)).all())
+    assert sorted(ids) == sorted(r["id"] for r in sent)  # each PUBACKed report exactly once
+    acked = {a["id"] for a in phone.wait_for(len(sent)) if a["status"] in ("accepted", "duplicate")}
+    assert acked == {r["id"] for r in sent}  # and every phone heard back
+    phone.close()
