@@ -78,10 +78,10 @@ class Field:
     template: Template
     workers: list[MqttIngest] = field(default_factory=list)
 
-    def start_worker(self, client_id: str = "gridwatch-ingest-test") -> MqttIngest:
+    def start_worker(self, client_id: str = "gridwatch-ingest-test", shared: bool = False) -> MqttIngest:
         runtime = self.api.runtime
         ingest = Ingest(runtime.intake, SqlRoster(runtime.engine), SqlRejects(runtime.engine, runtime.clock))
-        worker = MqttIngest(ingest, "127.0.0.1", self.broker.port, client_id)
+        worker = MqttIngest(ingest, "127.0.0.1", self.broker.port, client_id, shared=shared)
         worker.start()
         assert worker.connected.wait(10)
         self.workers.append(worker)
@@ -289,4 +289,21 @@ def test_a_killed_ingest_process_loses_nothing(field_: Field, tmp_path: Path) ->
     assert sorted(ids) == sorted(r["id"] for r in sent)  # each PUBACKed report exactly once
     acked = {a["id"] for a in phone.wait_for(len(sent)) if a["status"] in ("accepted", "duplicate")}
     assert acked == {r["id"] for r in sent}  # and every phone heard back
+    phone.close()
+
+
+def test_two_workers_share_the_load_without_duplicates(field_: Field) -> None:
+    first = field_.start_worker("gridwatch-ingest-a", shared=True)
+    second = field_.start_worker("gridwatch-ingest-b", shared=True)
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    sent = [field_.report(n=i % 10) for i in range(80)]
+    for report in sent:
+        phone.publish(report)
+    acks = phone.wait_for(len(sent), timeout=60)
+    assert {a["id"] for a in acks} == {r["id"] for r in sent}
+    assert all(a["status"] == "accepted" for a in acks)  # each delivered to one worker only
+    assert field_.count(IncidentRow) == len(sent)
+    assert first.handled > 0
+    assert second.handled > 0
+    assert first.handled + second.handled == len(sent)
     phone.close()
