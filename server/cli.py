@@ -218,5 +218,25 @@ def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
     click.echo(f"stopped after {worker.handled} messages", err=True)
 
 
+@main.command("mqtt-acl")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def mqtt_acl(out: Path) -> None:
+    """Write Mosquitto's password and ACL files from the worker and device roster.
+
+    Every worker and device gets a new random password (credentials.csv, for provisioning); each may
+    publish only under its own gw/{c}/up/{id}/ and read only its own gw/{c}/down/{id}/.
+    """
+    from sqlmodel import select
+
+    from server.db.tables import DeviceRow, WorkerRow
+    from sync.acl import write_broker_files
+
+    runtime = _runtime()
+    with Session(runtime.engine) as session:
+        senders = [*session.exec(select(WorkerRow.id)).all(), *session.exec(select(DeviceRow.id)).all()]
+    credentials = write_broker_files(out, senders)
+    click.echo(f"wrote {out}/passwords, {out}/acl and {out}/credentials.csv for {len(credentials)} accounts")
+
+
 if __name__ == "__main__":
     main()

@@ -61,15 +61,23 @@ def _wait(port: int) -> None:
 
 
 @contextmanager
-def mosquitto() -> Iterator[Broker]:
+def mosquitto(auth: Path | None = None) -> Iterator[Broker]:
+    """A broker on a free port; with `auth`, the `passwords` and `acl` files in that folder apply."""
     if shutil.which("mosquitto") is None:
         raise RuntimeError("mosquitto not found: apt-get install mosquitto (.ci/run does)")
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-mqtt-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "mosquitto", "mosquitto")  # mosquitto drops root for its own user
     port = _free_port()
+    access = "allow_anonymous true\n"
+    if auth is not None:
+        for name in ("passwords", "acl"):
+            shutil.copy(auth / name, folder / name)
+            if os.geteuid() == 0:
+                shutil.chown(folder / name, "mosquitto", "mosquitto")
+        access = f"allow_anonymous false\npassword_file {folder}/passwords\nacl_file {folder}/acl\n"
     (folder / "mosquitto.conf").write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {folder}/\ninclude_dir {SHIPPED}\n",
+        f"listener {port} 127.0.0.1\n{access}persistence_location {folder}/\ninclude_dir {SHIPPED}\n",
         encoding="utf-8",
     )
     broker = Broker(port=port, folder=folder, process=_launch(folder))

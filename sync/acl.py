@@ -1,0 +1,58 @@
+"""Mosquitto password and ACL files from the roster: every sender may publish only under its own
+`up/{d}` and read only its own `down/{d}`; the ingest account reads all up-topics and writes acks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+from sync.topics import PREFIX
+
+# Mosquitto reads the iteration count from each line; its own default (101) is far too low.
+ITERATIONS = 20_000
+INGEST_USER = "gridwatch-ingest"
+
+
+def password_line(user: str, password: str, salt: bytes | None = None) -> str:
+    """One line of a Mosquitto 2 password file (PBKDF2-SHA512, `$7$`)."""
+    salt = salt or os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, ITERATIONS)
+    return f"{user}:$7${ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def acl_text(ingest_user: str = INGEST_USER) -> str:
+    return "\n".join(
+        [
+            "# Written by `gridwatch mqtt-acl`; do not edit by hand.",
+            f"user {ingest_user}",
+            f"topic read {PREFIX}/+/up/#",
+            f"topic write {PREFIX}/+/down/#",
+            f"topic readwrite {PREFIX}/+/events/#",
+            "",
+            "# Every other account is a worker or a device, named by its id: its own topics only.",
+            f"pattern write {PREFIX}/+/up/%u/+",
+            f"pattern read {PREFIX}/+/down/%u/+",
+            "",
+        ]
+    )
+
+
+def write_broker_files(
+    folder: Path, senders: Iterable[str], ingest_user: str = INGEST_USER
+) -> dict[str, str]:
+    """Write `passwords`, `acl` and `credentials.csv` (new random passwords, for provisioning)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    credentials = {user: secrets.token_urlsafe(18) for user in [ingest_user, *sorted(set(senders))]}
+    for name, text in (
+        ("passwords", "\n".join(password_line(u, p) for u, p in credentials.items()) + "\n"),
+        ("acl", acl_text(ingest_user)),
+        ("credentials.csv", "id,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items())),
+    ):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600 if name != "acl" else 0o644)
+    return credentials
