@@ -64,22 +64,26 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     probable_duplicate_of: str | None
 
 
+class Admission(msgspec.Struct, frozen=True, kw_only=True):
+    """A new incident as the store writes it: with its history and the key it was reported under."""
+
+    outcome: Outcome
+    records: tuple[FlowRecord, ...]
+    device: str
+    client_id: str
+    reporter: str | None
+
+
 class IntakeStore(Protocol):
-    def by_client_id(self, device: str, client_id: str) -> Outcome | None: ...
+    def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]: ...
 
     def open_near(
         self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
     ) -> Sequence[Incident]: ...
 
-    def create(
-        self,
-        outcome: Outcome,
-        records: Sequence[FlowRecord],
-        device: str,
-        client_id: str,
-        reporter: str | None,
-    ) -> None:
-        """Commit the incident, its assignment, its history and its event at once, or raise ClientIdTaken."""
+    def create(self, admissions: Sequence[Admission]) -> None:
+        """Commit the incidents, assignments, histories and events in one transaction, or raise
+        ClientIdTaken (and write nothing) if a (device, client id) was taken meanwhile."""
         ...
 
 
@@ -132,12 +136,71 @@ class Intake:
         self.clock = clock
 
     def submit(self, report: Report, incident_id: Callable[[], str]) -> Outcome:
+        """One report; raises the DomainError that refuses it."""
+        [result] = self.submit_many([report], incident_id)
+        if isinstance(result, DomainError):
+            raise result
+        return result
+
+    def submit_many(
+        self, reports: Sequence[Report], incident_id: Callable[[], str]
+    ) -> list[Outcome | DomainError]:
+        """A batch, committed in one transaction; each report gets its outcome or its refusal, in order."""
         domain = self.domain()
         now = self.clock()
-        check_report(report, domain, now)
-        earlier = self.store.by_client_id(report.device, report.client_id)
-        if earlier is not None:
-            return msgspec.structs.replace(earlier, replayed=True)
+        results: list[Outcome | DomainError | None] = [None] * len(reports)
+        keys = [(r.device, r.client_id) for r in reports]
+        earlier = self.store.by_client_ids(keys)
+        first_in_batch: dict[tuple[str, str], int] = {}
+        admitted: list[tuple[int, Admission]] = []
+        for i, (report, key) in enumerate(zip(reports, keys, strict=True)):
+            try:
+                check_report(report, domain, now)
+            except DomainError as refusal:
+                results[i] = refusal
+                continue
+            if key in earlier:
+                results[i] = msgspec.structs.replace(earlier[key], replayed=True)
+            elif key not in first_in_batch:
+                first_in_batch[key] = i
+                try:
+                    batch = [a.outcome.incident for _, a in admitted]
+                    admitted.append((i, self._admit(report, domain, now, incident_id, batch)))
+                except DomainError as refusal:
+                    results[i] = refusal
+        if admitted:
+            try:
+                self.store.create([a for _, a in admitted])
+            except ClientIdTaken:
+                # A concurrent submission took one of these keys: one at a time, each idempotent.
+                return [
+                    r if r is not None else self._one_by_one(reports[i], incident_id)
+                    for i, r in enumerate(results)
+                ]
+            for i, admission in admitted:
+                results[i] = admission.outcome
+        # A repeat within the batch gets the answer its first copy got.
+        for i, key in enumerate(keys):
+            if results[i] is None:
+                first = results[first_in_batch[key]]
+                results[i] = (
+                    msgspec.structs.replace(first, replayed=True) if isinstance(first, Outcome) else first
+                )
+        return [r for r in results if r is not None]
+
+    def _one_by_one(self, report: Report, incident_id: Callable[[], str]) -> Outcome | DomainError:
+        # Alone, a key taken meanwhile is found by by_client_ids and answered as a replay.
+        [result] = self.submit_many([report], incident_id)
+        return result
+
+    def _admit(
+        self,
+        report: Report,
+        domain: Domain,
+        now: dt.datetime,
+        incident_id: Callable[[], str],
+        batch: Sequence[Incident],
+    ) -> Admission:
         try:
             lon, lat = self.convert(report.lon, report.lat, report.crs)
         except ValueError:
@@ -174,9 +237,11 @@ class Intake:
             )
         )
         radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
-        nearby = self.store.open_near(category.code, lon, lat, radius, report.ts - DUPLICATE_WINDOW)
+        nearby = [
+            *self.store.open_near(category.code, lon, lat, radius, report.ts - DUPLICATE_WINDOW),
+            *batch,
+        ]
         twin = probable_duplicate(category.code, lon, lat, report.ts, nearby)
-        outcome = Outcome(incident=incident, replayed=False, probable_duplicate_of=twin.id if twin else None)
         record = FlowRecord(
             incident=incident.id,
             action="report",
@@ -186,12 +251,12 @@ class Intake:
             to_state=IncidentState.REPORTED,
             unit=assignment.lead if assignment else None,
         )
-        try:
-            self.store.create(outcome, [record], report.device, report.client_id, report.reporter)
-        except ClientIdTaken:
-            # A concurrent submission of the same report won the race: answer as it was answered.
-            again = self.store.by_client_id(report.device, report.client_id)
-            if again is None:
-                raise
-            return msgspec.structs.replace(again, replayed=True)
-        return outcome
+        return Admission(
+            outcome=Outcome(
+                incident=incident, replayed=False, probable_duplicate_of=twin.id if twin else None
+            ),
+            records=(record,),
+            device=report.device,
+            client_id=report.client_id,
+            reporter=report.reporter,
+        )

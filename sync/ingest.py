@@ -9,9 +9,11 @@ false and a session expiry keep the queue while the worker is away.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
@@ -23,10 +25,17 @@ from grid.errors import DomainError
 from grid.incident import Source
 from grid.intake import Intake, Report
 from sync.codecs import ENCODER, Ack, PayloadError, client_id_of, decode_report
-from sync.topics import SHARED_UP_FILTER, UP_FILTER, TopicError, UpKind, ack_topic, parse_up
+from sync.topics import SHARED_UP_FILTER, UP_FILTER, TopicError, UpKind, UpTopic, ack_topic, parse_up
 
 log = logging.getLogger("gridwatch.ingest")
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
+# A batch is what has arrived within BATCH_WAIT_SECONDS of its first message, at most BATCH_MAX.
+BATCH_MAX = 200
+BATCH_WAIT_SECONDS = 0.02
+# How many unacknowledged messages the broker may send at once; a batch needs room to form.
+RECEIVE_MAXIMUM = 1000
+# (ack topic, ack)
+Answer = tuple[str, Ack]
 
 
 class Roster(Protocol):
@@ -42,7 +51,8 @@ class RejectSink(Protocol):
 
 
 class Ingest:
-    """Turns one up-message into an ack (or nothing, when there is nobody to answer)."""
+    """Turns up-messages into acks (or nothing, when there is nobody to answer); a batch is
+    committed in one transaction."""
 
     def __init__(
         self,
@@ -56,29 +66,34 @@ class Ingest:
         self.rejects = rejects
         self.new_id = new_id
 
-    def handle(self, topic: str, raw: bytes) -> tuple[str, Ack] | None:
+    def handle(self, topic: str, raw: bytes) -> Answer | None:
+        return self.handle_many([(topic, raw)])[0]
+
+    def _refuse(self, topic: str, up: UpTopic, raw: bytes, reason: str) -> Answer:
+        self.rejects.keep(topic, up.device, reason, raw)
+        return ack_topic(up.county, up.device), Ack(id=client_id_of(raw), status="rejected", error=reason)
+
+    def _report(self, topic: str, raw: bytes) -> Report | Answer | None:
+        """The report a message carries, or the answer that refuses it (None: nobody to answer)."""
         try:
             up = parse_up(topic)
         except TopicError as exc:
             self.rejects.keep(topic, None, str(exc), raw)
             return None
-
-        def refuse(reason: str) -> tuple[str, Ack]:
-            self.rejects.keep(topic, up.device, reason, raw)
-            return ack_topic(up.county, up.device), Ack(id=client_id_of(raw), status="rejected", error=reason)
-
         role = self.roster.role_of(up.device)
         if role is None:
-            return refuse(f"unknown device {up.device!r}")
+            return self._refuse(topic, up, raw, f"unknown device {up.device!r}")
         if up.kind is not UpKind.REPORT:
-            return refuse(f"{up.kind.value} messages are not taken yet")
+            return self._refuse(topic, up, raw, f"{up.kind.value} messages are not taken yet")
         try:
             message = decode_report(raw)
         except PayloadError as exc:
-            return refuse(str(exc))
+            return self._refuse(topic, up, raw, str(exc))
         if message.device is not None and message.device != up.device:
-            return refuse(f"payload device {message.device!r} does not match topic device {up.device!r}")
-        report = Report(
+            return self._refuse(
+                topic, up, raw, f"payload device {message.device!r} does not match topic device {up.device!r}"
+            )
+        return Report(
             device=f"{role}:{up.device}",
             client_id=message.id,
             source=Source.REPORT if role == "worker" else Source.ALERT,
@@ -93,22 +108,40 @@ class Ingest:
             subject=message.subject_id,
             reporter=up.device if role == "worker" else None,
         )
-        try:
-            outcome = self.intake.submit(report, self.new_id)
-        except DomainError as exc:
-            return refuse(exc.message_en)
-        incident = outcome.incident
-        return ack_topic(up.county, up.device), Ack(
-            id=message.id,
-            status="duplicate" if outcome.replayed else "accepted",
-            incident=incident.id,
-            cell=incident.cell,
-            responsible=incident.assignment.lead if incident.assignment else None,
-        )
+
+    def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Answer | None]:
+        answers: list[Answer | None] = [None] * len(messages)
+        pending: list[tuple[int, Report]] = []
+        for i, (topic, raw) in enumerate(messages):
+            prepared = self._report(topic, raw)
+            if isinstance(prepared, Report):
+                pending.append((i, prepared))
+            else:
+                answers[i] = prepared
+        results = self.intake.submit_many([r for _, r in pending], self.new_id) if pending else []
+        for (i, report), result in zip(pending, results, strict=True):
+            topic, raw = messages[i]
+            up = parse_up(topic)
+            if isinstance(result, DomainError):
+                answers[i] = self._refuse(topic, up, raw, result.message_en)
+                continue
+            incident = result.incident
+            answers[i] = (
+                ack_topic(up.county, up.device),
+                Ack(
+                    id=report.client_id,
+                    status="duplicate" if result.replayed else "accepted",
+                    incident=incident.id,
+                    cell=incident.cell,
+                    responsible=incident.assignment.lead if incident.assignment else None,
+                ),
+            )
+        return answers
 
 
 class MqttIngest:
-    """The paho side: subscribe, handle, publish the ack, then PUBACK."""
+    """The paho side: messages queue up; a handler thread takes them in batches, commits each batch
+    once, publishes the acks, then PUBACKs the batch."""
 
     def __init__(self, ingest: Ingest, host: str, port: int, client_id: str, *, shared: bool = False) -> None:
         self.ingest = ingest
@@ -120,12 +153,12 @@ class MqttIngest:
         # with workers online.
         self.topic_filter = SHARED_UP_FILTER if shared else UP_FILTER
         self.handled = 0
+        self.connected = threading.Event()
+        self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.stopping = threading.Event()
+        self.handler = threading.Thread(target=self._run, name=f"ingest-{client_id}", daemon=True)
         # Acks published but not yet confirmed by the broker; a clean stop waits for them.
         self.unconfirmed: list[mqtt.MQTTMessageInfo] = []
-        self.connected = threading.Event()
-        # Held while a message is handled, so a stop never cuts one between commit and ack.
-        self.busy = threading.Lock()
-        self.stopping = False
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
@@ -139,36 +172,61 @@ class MqttIngest:
         client.subscribe(self.topic_filter, qos=1)
         self.connected.set()
 
-    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self.busy:
-            if self.stopping:
-                return  # not acknowledged: delivered again to this session after the restart
-            self._handle(client, message)
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if not self.stopping.is_set():
+            self.inbox.put(message)  # not acknowledged until its batch is committed
 
-    def _handle(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
+    def _next_batch(self) -> list[mqtt.MQTTMessage]:
         try:
-            answer = self.ingest.handle(message.topic, bytes(message.payload))
+            batch = [self.inbox.get(timeout=0.1)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + BATCH_WAIT_SECONDS
+        while len(batch) < BATCH_MAX:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self.inbox.get(timeout=left))
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            batch = self._next_batch()
+            if batch:
+                self._handle(batch)
+
+    def _handle(self, batch: list[mqtt.MQTTMessage]) -> None:
+        try:
+            answers = self.ingest.handle_many([(m.topic, bytes(m.payload)) for m in batch])
         except Exception:
-            # Not acknowledged: the broker delivers it again when this worker reconnects.
-            log.exception("message on %s failed; it stays with the broker", message.topic)
+            # Not acknowledged: the broker delivers them again when this worker reconnects.
+            log.exception("a batch of %d failed; it stays with the broker", len(batch))
             return
-        if answer is not None:
-            topic, ack = answer
-            self.unconfirmed = [i for i in self.unconfirmed if not i.is_published()]
-            self.unconfirmed.append(client.publish(topic, ENCODER.encode(ack), qos=1))
-        client.ack(message.mid, message.qos)
-        self.handled += 1
+        self.unconfirmed = [i for i in self.unconfirmed if not i.is_published()]
+        for answer in answers:
+            if answer is not None:
+                topic, ack = answer
+                self.unconfirmed.append(self.client.publish(topic, ENCODER.encode(ack), qos=1))
+        for message in batch:
+            self.client.ack(message.mid, message.qos)
+        self.handled += len(batch)
 
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.handler.start()
         self.client.connect(self.host, self.port, clean_start=False, properties=properties)
         self.client.loop_start()
 
     def stop(self, wait: float = 10.0) -> None:
-        """Finish the message in hand, take no more, let the acks sent reach the broker, then leave."""
-        with self.busy:
-            self.stopping = True
+        """Finish the batch in hand, take no more, let the acks sent reach the broker, then leave.
+        Messages still queued were not acknowledged: the broker delivers them again."""
+        self.stopping.set()
+        self.handler.join(timeout=wait + 30)
         for info in list(self.unconfirmed):
             info.wait_for_publish(timeout=wait)
         self.client.disconnect()

@@ -187,7 +187,7 @@ def test_bad_payloads_are_kept_and_answered(field_: Field) -> None:
     assert [a["id"] for a in acks[1:8]] == ["b1", "b2", None, "b4", "b5", "b6", "b7"]
     with Session(field_.api.runtime.engine) as session:
         rejects = session.exec(select(RejectRow).order_by(RejectRow.id)).all()  # type: ignore[arg-type]
-    assert [r.raw for r in rejects] == [p for p, _ in BAD]
+    assert sorted(r.raw for r in rejects) == sorted(p for p, _ in BAD)  # each kept once
     assert all(r.channel == "mqtt" and r.device == phone.device for r in rejects)
     assert field_.count(IncidentRow) == 0
     phone.close()

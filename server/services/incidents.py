@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, and_, delete, func, or_, update
+from sqlalchemy import Engine, and_, delete, func, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from grid.domain import Domain
 from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
-from grid.intake import ClientIdTaken, Outcome
+from grid.intake import Admission, ClientIdTaken, Outcome
 from grid.lifecycle import Action
 from grid.places import village_of
 from server.db.tables import AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
@@ -163,18 +163,32 @@ class SqlIntakeStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def by_client_id(self, device: str, client_id: str) -> Outcome | None:
+    def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
+        if not keys:
+            return {}
         with Session(self.engine) as session:
-            row = session.exec(
-                select(IncidentRow).where(IncidentRow.device == device, IncidentRow.client_id == client_id)
-            ).first()
-            if row is None:
-                return None
-            return Outcome(
-                incident=to_incident(row, current_assignment(session, row.id)),
-                replayed=True,
-                probable_duplicate_of=row.probable_duplicate_of,
-            )
+            rows = session.exec(
+                select(IncidentRow).where(
+                    tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(list(set(keys)))
+                )
+            ).all()
+            assignments = {
+                a.incident: a
+                for a in session.exec(
+                    select(AssignmentRow).where(
+                        col(AssignmentRow.incident).in_([r.id for r in rows]),
+                        col(AssignmentRow.current).is_(True),
+                    )
+                ).all()
+            }
+            return {
+                (r.device, r.client_id): Outcome(
+                    incident=to_incident(r, assignments.get(r.id)),
+                    replayed=True,
+                    probable_duplicate_of=r.probable_duplicate_of,
+                )
+                for r in rows
+            }
 
     def open_near(
         self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
@@ -191,52 +205,10 @@ class SqlIntakeStore:
             ).all()
             return [to_incident(r, None) for r in rows]
 
-    def create(
-        self,
-        outcome: Outcome,
-        records: Sequence[FlowRecord],
-        device: str,
-        client_id: str,
-        reporter: str | None,
-    ) -> None:
-        incident = outcome.incident
-        now = records[0].at if records else dt.datetime.now(dt.UTC)
-        row = IncidentRow(
-            id=incident.id,
-            source=incident.source.value,
-            category=incident.category,
-            lon=incident.lon,
-            lat=incident.lat,
-            accuracy=incident.accuracy,
-            cell=incident.cell,
-            village=village_of(incident.cell) if incident.cell else None,
-            township=incident.township,
-            snapped=incident.snapped,
-            index_version=incident.index_version,
-            urgent=incident.urgent,
-            text=incident.text,
-            media=list(incident.media),
-            subject=incident.subject,
-            probable_duplicate_of=outcome.probable_duplicate_of,
-            reported_at=incident.reported_at,
-            created_at=now,
-            updated_at=now,
-            device=device,
-            client_id=client_id,
-            reporter=reporter,
-            **_state_columns(incident),
-        )
+    def create(self, admissions: Sequence[Admission]) -> None:
         with Session(self.engine) as session:
-            session.add(row)
-            if incident.assignment is not None:
-                session.add(assignment_row(incident.id, incident.assignment, now, "router", None))
-                session.add_all(unit_rows(incident.id, incident.assignment))
-            session.add_all(flow_row(r) for r in records)
-            session.add(
-                event_row(
-                    "incident.created", incident, now, probable_duplicate_of=outcome.probable_duplicate_of
-                )
-            )
+            for admission in admissions:
+                self._add(session, admission)
             try:
                 session.commit()
             except IntegrityError as exc:
@@ -244,6 +216,46 @@ class SqlIntakeStore:
                 if "client" in str(exc.orig).lower() or "uq_incident" in str(exc.orig).lower():
                     raise ClientIdTaken from exc
                 raise
+
+    @staticmethod
+    def _add(session: Session, admission: Admission) -> None:
+        outcome = admission.outcome
+        incident = outcome.incident
+        now = admission.records[0].at if admission.records else dt.datetime.now(dt.UTC)
+        session.add(
+            IncidentRow(
+                id=incident.id,
+                source=incident.source.value,
+                category=incident.category,
+                lon=incident.lon,
+                lat=incident.lat,
+                accuracy=incident.accuracy,
+                cell=incident.cell,
+                village=village_of(incident.cell) if incident.cell else None,
+                township=incident.township,
+                snapped=incident.snapped,
+                index_version=incident.index_version,
+                urgent=incident.urgent,
+                text=incident.text,
+                media=list(incident.media),
+                subject=incident.subject,
+                probable_duplicate_of=outcome.probable_duplicate_of,
+                reported_at=incident.reported_at,
+                created_at=now,
+                updated_at=now,
+                device=admission.device,
+                client_id=admission.client_id,
+                reporter=admission.reporter,
+                **_state_columns(incident),
+            )
+        )
+        if incident.assignment is not None:
+            session.add(assignment_row(incident.id, incident.assignment, now, "router", None))
+            session.add_all(unit_rows(incident.id, incident.assignment))
+        session.add_all(flow_row(r) for r in admission.records)
+        session.add(
+            event_row("incident.created", incident, now, probable_duplicate_of=outcome.probable_duplicate_of)
+        )
 
 
 def current_assignment(session: Session, incident_id: str) -> AssignmentRow | None:
