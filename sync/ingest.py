@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -36,6 +36,13 @@ BATCH_WAIT_SECONDS = 0.02
 RECEIVE_MAXIMUM = 1000
 # (ack topic, ack)
 Answer = tuple[str, Ack]
+
+
+class Pending(NamedTuple):
+    """A message that decoded into a report and waits for its batch."""
+
+    up: UpTopic
+    report: Report
 
 
 class Roster(Protocol):
@@ -73,7 +80,7 @@ class Ingest:
         self.rejects.keep(topic, up.device, reason, raw)
         return ack_topic(up.county, up.device), Ack(id=client_id_of(raw), status="rejected", error=reason)
 
-    def _report(self, topic: str, raw: bytes) -> Report | Answer | None:
+    def _report(self, topic: str, raw: bytes) -> Pending | Answer | None:
         """The report a message carries, or the answer that refuses it (None: nobody to answer)."""
         try:
             up = parse_up(topic)
@@ -93,35 +100,37 @@ class Ingest:
             return self._refuse(
                 topic, up, raw, f"payload device {message.device!r} does not match topic device {up.device!r}"
             )
-        return Report(
-            device=f"{role}:{up.device}",
-            client_id=message.id,
-            source=Source.REPORT if role == "worker" else Source.ALERT,
-            category=message.category,
-            lon=message.lon,
-            lat=message.lat,
-            ts=message.ts,
-            crs=message.crs,
-            accuracy=message.acc,
-            text=message.text,
-            media=tuple(message.media),
-            subject=message.subject_id,
-            reporter=up.device if role == "worker" else None,
+        return Pending(
+            up,
+            Report(
+                device=f"{role}:{up.device}",
+                client_id=message.id,
+                source=Source.REPORT if role == "worker" else Source.ALERT,
+                category=message.category,
+                lon=message.lon,
+                lat=message.lat,
+                ts=message.ts,
+                crs=message.crs,
+                accuracy=message.acc,
+                text=message.text,
+                media=tuple(message.media),
+                subject=message.subject_id,
+                reporter=up.device if role == "worker" else None,
+            ),
         )
 
     def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Answer | None]:
         answers: list[Answer | None] = [None] * len(messages)
-        pending: list[tuple[int, Report]] = []
+        pending: list[tuple[int, UpTopic, Report]] = []
         for i, (topic, raw) in enumerate(messages):
             prepared = self._report(topic, raw)
-            if isinstance(prepared, Report):
-                pending.append((i, prepared))
+            if isinstance(prepared, Pending):
+                pending.append((i, prepared.up, prepared.report))
             else:
                 answers[i] = prepared
-        results = self.intake.submit_many([r for _, r in pending], self.new_id) if pending else []
-        for (i, report), result in zip(pending, results, strict=True):
+        results = self.intake.submit_many([r for _, _, r in pending], self.new_id) if pending else []
+        for (i, up, report), result in zip(pending, results, strict=True):
             topic, raw = messages[i]
-            up = parse_up(topic)
             if isinstance(result, DomainError):
                 answers[i] = self._refuse(topic, up, raw, result.message_en)
                 continue
