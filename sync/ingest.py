@@ -34,6 +34,8 @@ BATCH_MAX = 200
 BATCH_WAIT_SECONDS = 0.02
 # How many unacknowledged messages the broker may send at once; a batch needs room to form.
 RECEIVE_MAXIMUM = 1000
+# After a failed batch, wait this long before reconnecting for redelivery.
+RETRY_SECONDS = 1.0
 # (ack topic, ack)
 Answer = tuple[str, Ack]
 
@@ -162,6 +164,7 @@ class MqttIngest:
         # with workers online.
         self.topic_filter = SHARED_UP_FILTER if shared else UP_FILTER
         self.handled = 0
+        self.failed_batches = 0
         self.connected = threading.Event()
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.stopping = threading.Event()
@@ -211,8 +214,14 @@ class MqttIngest:
         try:
             answers = self.ingest.handle_many([(m.topic, bytes(m.payload)) for m in batch])
         except Exception:
-            # Not acknowledged: the broker delivers them again when this worker reconnects.
-            log.exception("a batch of %d failed; it stays with the broker", len(batch))
+            # Not acknowledged. The broker resends unacknowledged messages only when the session
+            # resumes, so drop what is queued here, wait, and reconnect to get them all again.
+            log.exception("a batch of %d failed (database down?); reconnecting for redelivery", len(batch))
+            self.failed_batches += 1
+            self._drain()
+            self.stopping.wait(RETRY_SECONDS)
+            if not self.stopping.is_set():
+                self.client.reconnect()
             return
         self.unconfirmed = [i for i in self.unconfirmed if not i.is_published()]
         for answer in answers:
@@ -222,6 +231,13 @@ class MqttIngest:
         for message in batch:
             self.client.ack(message.mid, message.qos)
         self.handled += len(batch)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self.inbox.get_nowait()
+            except queue.Empty:
+                return
 
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]

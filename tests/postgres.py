@@ -32,6 +32,23 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+def control(admin_url: str, action: str) -> None:
+    """Stop or start the running test cluster behind `admin_url` (a database restart mid-stream)."""
+    binaries = server_binaries()
+    assert binaries is not None
+    data = _DATA[admin_url]
+    command = [str(binaries / "pg_ctl"), "-D", str(data), "-w", action]
+    if action == "start":
+        command[-1:] = ["-o", _OPTIONS[admin_url], "-l", str(data / "log"), "start"]
+    else:
+        command += ["-m", "fast"]
+    subprocess.run(_as_postgres(command), check=True, capture_output=True)
+
+
+_DATA: dict[str, Path] = {}
+_OPTIONS: dict[str, str] = {}
+
+
 @contextmanager
 def cluster() -> Iterator[str]:
     """Start a cluster on a free loopback port; yields the admin URL (database `postgres`)."""
@@ -68,6 +85,7 @@ def cluster() -> Iterator[str]:
         capture_output=True,
     )
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    _DATA[url], _OPTIONS[url] = data, options
     try:
         deadline = time.monotonic() + 30
         while True:

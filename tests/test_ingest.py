@@ -307,3 +307,50 @@ def test_two_workers_share_the_load_without_duplicates(field_: Field) -> None:
     assert second.handled > 0
     assert first.handled + second.handled == len(sent)
     phone.close()
+
+
+def test_a_database_restart_mid_stream_loses_nothing(
+    postgres_template: Template, postgres_admin_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL stops while reports arrive; the worker keeps them unacknowledged and gets them
+    again once the database is back."""
+    from tests.postgres import control
+
+    url = database_for_test(postgres_template, tmp_path, postgres_admin_url)
+    api, client = open_api(postgres_template, url)
+    with mosquitto() as broker, client:
+        setup = Field(api=api, broker=broker, template=postgres_template)
+        setup.start_worker()
+        phone = Phone(worker_id(postgres_template), broker.port)
+        sent = [setup.report(n=i % 10) for i in range(40)]
+        for report in sent[:10]:
+            phone.publish(report)
+        phone.wait_for(10)
+        api.runtime.engine.dispose()
+        control(postgres_admin_url, "stop")
+        try:
+            for report in sent[10:]:
+                phone.publish(report)  # PUBACKed by the broker while the database is down
+            time.sleep(2)
+        finally:
+            control(postgres_admin_url, "start")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if setup.count(IncidentRow) >= len(sent):
+                    break
+            except Exception:  # the pool reconnects to the restarted database
+                pass
+            time.sleep(0.5)
+        with Session(api.runtime.engine) as session:
+            ids = list(session.exec(select(IncidentRow.client_id)).all())
+        assert sorted(ids) == sorted(r["id"] for r in sent)
+        acked = {
+            a["id"] for a in phone.wait_for(len(sent), timeout=60) if a["status"] in ("accepted", "duplicate")
+        }
+        assert acked == {r["id"] for r in sent}
+        assert setup.workers[0].failed_batches > 0  # the outage was met, not waited out
+        for worker in setup.workers:
+            worker.stop()
+        phone.close()
+    api.runtime.engine.dispose()
