@@ -172,22 +172,11 @@ class SqlIntakeStore:
                     tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(list(set(keys)))
                 )
             ).all()
-            assignments = {
-                a.incident: a
-                for a in session.exec(
-                    select(AssignmentRow).where(
-                        col(AssignmentRow.incident).in_([r.id for r in rows]),
-                        col(AssignmentRow.current).is_(True),
-                    )
-                ).all()
-            }
             return {
                 (r.device, r.client_id): Outcome(
-                    incident=to_incident(r, assignments.get(r.id)),
-                    replayed=True,
-                    probable_duplicate_of=r.probable_duplicate_of,
+                    incident=incident, replayed=True, probable_duplicate_of=r.probable_duplicate_of
                 )
-                for r in rows
+                for r, incident in zip(rows, with_assignments(session, rows), strict=True)
             }
 
     def open_near(
@@ -256,6 +245,19 @@ class SqlIntakeStore:
         session.add(
             event_row("incident.created", incident, now, probable_duplicate_of=outcome.probable_duplicate_of)
         )
+
+
+def with_assignments(session: Session, rows: Sequence[IncidentRow]) -> list[Incident]:
+    """Domain values for rows, with their current assignments read in one query."""
+    assignments = {
+        a.incident: a
+        for a in session.exec(
+            select(AssignmentRow).where(
+                col(AssignmentRow.incident).in_([r.id for r in rows]), col(AssignmentRow.current).is_(True)
+            )
+        ).all()
+    }
+    return [to_incident(r, assignments.get(r.id)) for r in rows]
 
 
 def current_assignment(session: Session, incident_id: str) -> AssignmentRow | None:
@@ -378,17 +380,7 @@ class IncidentService:
         return list(rows), int(total)
 
     def incidents_of(self, rows: Sequence[IncidentRow]) -> list[Incident]:
-        """Domain values for a page of rows, with their current assignments in one query."""
-        ids = [r.id for r in rows]
-        assignments = {
-            a.incident: a
-            for a in self.session.exec(
-                select(AssignmentRow).where(
-                    col(AssignmentRow.incident).in_(ids), col(AssignmentRow.current).is_(True)
-                )
-            ).all()
-        }
-        return [to_incident(r, assignments.get(r.id)) for r in rows]
+        return with_assignments(self.session, rows)
 
     # -- changing ---------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from grid.domain import Domain
@@ -14,6 +13,7 @@ from grid.organisation import UnitKind
 from grid.whistles import WhistleKind, WhistleReason, WhistleRefused, check_rating, report_in_due
 from server.db.tables import EventRow, IncidentRow, IncidentUnitRow, UnitRow, WhistleCallRow, WhistleRow
 from server.services.incidents import OPEN_STATES, IncidentService, NotFound
+from server.services.listings import page_of
 
 
 def whistle_event(
@@ -153,8 +153,6 @@ class WhistleService:
         if open_only:
             open_incidents = select(IncidentRow.id).where(col(IncidentRow.state).in_(OPEN_STATES))
             query = query.where(col(WhistleRow.incident).in_(open_incidents))
-        total = self.session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = self.session.exec(
-            query.order_by(col(WhistleRow.opened_at).desc(), col(WhistleRow.id)).limit(limit).offset(offset)
-        ).all()
-        return list(rows), int(total)
+        return page_of(
+            self.session, query, [col(WhistleRow.opened_at).desc(), col(WhistleRow.id)], limit, offset
+        )

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBo
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from grid.catalog import Catalog
 from grid.clocks import is_overdue
 from grid.incident import Incident, IncidentState, Source
 from grid.intake import Report
@@ -31,7 +32,7 @@ from server.api.schemas import (
 from server.api.security import READERS, STAFF, allow, deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import IncidentRow
-from server.runtime import Runtime, new_incident_id
+from server.runtime import new_incident_id
 from server.services.incidents import IncidentFilter, IncidentService
 
 # Who may take each step: the duty officers run the loop, the lead unit signs, returns and handles.
@@ -44,9 +45,11 @@ SOURCE_OF_ROLE = {
 }
 
 
-def incident_out(incident: Incident, row: IncidentRow | None, runtime: Runtime) -> IncidentOut:
-    domain = runtime.domains()
-    category = domain.catalog.category(incident.category)
+def incident_out(
+    incident: Incident, row: IncidentRow | None, catalog: Catalog, now: dt.datetime
+) -> IncidentOut:
+    """The API's view of an incident; a listing reads the catalog and the time once for its page."""
+    category = catalog.category(incident.category)
     assignment = incident.assignment
     return IncidentOut(
         id=incident.id,
@@ -67,7 +70,7 @@ def incident_out(incident: Incident, row: IncidentRow | None, runtime: Runtime) 
         support=list(assignment.support) if assignment else [],
         stage=incident.clock.stage.value if incident.clock else None,
         deadline=incident.clock.deadline if incident.clock else None,
-        overdue=is_overdue(incident, runtime.clock()),
+        overdue=is_overdue(incident, now),
         reported_at=incident.reported_at,
         probable_duplicate_of=row.probable_duplicate_of if row else None,
         duplicate_of=incident.duplicate_of,
@@ -147,7 +150,7 @@ class IncidentController(Controller):
         if principal.role is Role.DUTY and not principal.sees_township(outcome.incident.township):
             raise deny("the reported place is outside your township")
         incident = outcome.incident
-        out = incident_out(incident, None, runtime)
+        out = incident_out(incident, None, runtime.domains().catalog, runtime.clock())
         out.probable_duplicate_of = outcome.probable_duplicate_of
         ack = Ack(status="duplicate" if outcome.replayed else "accepted", incident=out)
         runtime.metrics.reports.labels(status=ack.status).inc()
@@ -180,7 +183,10 @@ class IncidentController(Controller):
         )
         limit_to_scope(where, principal, township, unit)
         rows, total = incidents.search(where, limit, offset)
-        items = [incident_out(i, r, runtime) for i, r in zip(incidents.incidents_of(rows), rows, strict=True)]
+        catalog, now = runtime.domains().catalog, runtime.clock()
+        items = [
+            incident_out(i, r, catalog, now) for i, r in zip(incidents.incidents_of(rows), rows, strict=True)
+        ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/{incident_id:str}", guards=[allow(*READERS)], sync_to_thread=True)
@@ -196,7 +202,7 @@ class IncidentController(Controller):
         incident = incidents.get(incident_id)
         explanation = incident.assignment.explanation if incident.assignment else None
         return IncidentDetail(
-            incident=incident_out(incident, row, runtime),
+            incident=incident_out(incident, row, runtime.domains().catalog, runtime.clock()),
             explanation_zh=explanation.text_zh if explanation else None,
             explanation_en=explanation.text_en if explanation else None,
             assignments=[
@@ -263,7 +269,7 @@ class IncidentController(Controller):
             raise deny(f"{action.value} is done by the responsible unit")
         after = incidents.apply(incident_id, action, principal.actor, data.reason, data.duplicate_of)
         runtime.metrics.transitions.labels(action=action.value).inc()
-        return incident_out(after, incidents.row(incident_id), runtime)
+        return incident_out(after, incidents.row(incident_id), runtime.domains().catalog, runtime.clock())
 
     @post(
         "/{incident_id:str}/reroute",
@@ -286,7 +292,7 @@ class IncidentController(Controller):
         check_scope(principal, row, incidents)
         after = incidents.reroute(incident_id, data.lead, principal.actor, data.reason)
         runtime.metrics.transitions.labels(action=Action.REROUTE.value).inc()
-        return incident_out(after, incidents.row(incident_id), runtime)
+        return incident_out(after, incidents.row(incident_id), runtime.domains().catalog, runtime.clock())
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

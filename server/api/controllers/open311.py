@@ -16,12 +16,14 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, FromQuery
 
+from grid.domain import Domain
 from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Incident, IncidentState, Source
 from grid.intake import Report
 from server.api.deps import RuntimeDep, SessionDep
 from server.api.security import township_scope
 from server.auth import Principal, Role, TokenRejected, authenticate
+from server.db.tables import IncidentRow
 from server.runtime import Runtime
 from server.services.incidents import IncidentFilter, IncidentService, NotFound
 
@@ -74,11 +76,9 @@ def _number(form: dict[str, Any], name: str) -> float:
     return value
 
 
-def _request_out(incident: Incident, service: IncidentService, runtime: Runtime) -> dict[str, Any]:
-    domain = runtime.domains()
+def _request_out(incident: Incident, row: IncidentRow, domain: Domain) -> dict[str, Any]:
     category = domain.catalog.category(incident.category)
     assignment = incident.assignment
-    row = service.row(incident.id)
     # When the citizen can expect it done: the current stage's deadline (the handle deadline once
     # the responsible unit has signed).
     expected = incident.clock.deadline.isoformat() if incident.clock else None
@@ -200,7 +200,8 @@ class Open311Controller(Controller):
         where = IncidentFilter(category=service_code, since=start_date, until=end_date, states=states)
         _narrow(where, principal)
         rows, _ = service.search(where, 1000, 0)
-        return [_request_out(i, service, runtime) for i in service.incidents_of(rows)]
+        domain = runtime.domains()
+        return [_request_out(i, r, domain) for i, r in zip(service.incidents_of(rows), rows, strict=True)]
 
     @get("/requests/{request_id:str}", sync_to_thread=True)
     def read(
@@ -233,7 +234,8 @@ class Open311Controller(Controller):
         )
         if not visible:
             raise Open311Error(403, f"request {incident_id} is outside your scope")
-        return _request_out(service.get(incident_id), service, runtime)
+        [incident] = service.incidents_of([row])
+        return _request_out(incident, row, runtime.domains())
 
 
 def _narrow(where: IncidentFilter, principal: Principal) -> None:

@@ -38,7 +38,7 @@ from server.db.tables import (
     VillageRow,
     WorkerRow,
 )
-from server.services.catalog_rows import Listing, feature
+from server.services.listings import Listing, feature, page_of
 from server.services.reference import (
     DATA_VERSION,
     INDEX_VERSION,
@@ -243,13 +243,8 @@ class ReferenceController(Controller):
             if townships
             else query.where(col(PowerListRow.township).startswith(county or ""))
         )
-        rows = session.exec(query.order_by(col(PowerListRow.id))).all()
-        return Page(
-            items=[power_list_entry(r) for r in rows[offset : offset + limit]],
-            total=len(rows),
-            limit=limit,
-            offset=offset,
-        )
+        rows, total = page_of(session, query, [col(PowerListRow.id)], limit, offset)
+        return Page(items=[power_list_entry(r) for r in rows], total=total, limit=limit, offset=offset)
 
     @get("/duties", guards=[allow(*STAFF)], sync_to_thread=True)
     def duties(
@@ -327,8 +322,7 @@ class ReferenceController(Controller):
             query = query.where(
                 CellRow.maxx >= minx, CellRow.minx <= maxx, CellRow.maxy >= miny, CellRow.miny <= maxy
             )
-        rows = session.exec(query.order_by(col(CellRow.code))).all()
-        page = rows[offset : offset + limit]
+        rows, total = page_of(session, query, [col(CellRow.code)], limit, offset)
         return {
             "type": "FeatureCollection",
             "features": [
@@ -342,9 +336,9 @@ class ReferenceController(Controller):
                     },
                     r.geometry,
                 )
-                for r in page
+                for r in rows
             ],
-            "total": len(rows),
+            "total": total,
             "limit": limit,
             "offset": offset,
         }

@@ -9,7 +9,6 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from server.api.deps import SessionDep
@@ -17,6 +16,7 @@ from server.api.schemas import Offset, Page
 from server.api.security import allow
 from server.auth import Role
 from server.db.tables import RejectRow
+from server.services.listings import page_of
 
 
 class RejectOut(msgspec.Struct):
@@ -44,8 +44,7 @@ class RejectController(Controller):
         query = select(RejectRow)
         if channel:
             query = query.where(RejectRow.channel == channel)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(col(RejectRow.id).desc()).limit(limit).offset(offset)).all()
+        rows, total = page_of(session, query, [col(RejectRow.id).desc()], limit, offset)
         items = [
             RejectOut(
                 id=r.id or 0,
@@ -58,4 +57,4 @@ class RejectController(Controller):
             )
             for r in rows
         ]
-        return Page(items=items, total=int(total), limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)

@@ -1,4 +1,4 @@
-"""Reference data for the API: paged, scoped listings of the reference tables as domain values."""
+"""Listings for the API: paged, scoped pages of rows, and GeoJSON features."""
 
 from __future__ import annotations
 
@@ -38,14 +38,22 @@ class Listing:
                 conditions.append(column.in_(townships))
             elif county is not None:
                 conditions.append(column.startswith(county))
-        total = self.session.exec(select(func.count()).select_from(table).where(*conditions)).one()
-        rows = self.session.exec(
-            select(table).where(*conditions).order_by(col(getattr(table, key))).limit(limit).offset(offset)
-        ).all()
+        rows, total = page_of(
+            self.session, select(table).where(*conditions), [col(getattr(table, key))], limit, offset
+        )
         fields = set(kind.__struct_fields__)  # type: ignore[attr-defined]
         return [
             msgspec.convert({k: v for k, v in row.model_dump().items() if k in fields}, kind) for row in rows
-        ], int(total)
+        ], total
+
+
+def page_of(
+    session: Session, query: Any, order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of a query's rows, in the given order, and how many rows the whole query has."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
 
 
 def feature(properties: dict[str, Any], geometry: str | BaseGeometry) -> dict[str, Any]:
