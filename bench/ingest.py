@@ -30,10 +30,9 @@ from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
 from server.runtime import runtime_from
-from server.services.mqtt_side import SqlRejects, SqlRoster
 from server.services.reference import load_dataset
 from server.settings import Settings
-from sync.ingest import Ingest, MqttIngest
+from sync.ingest import MqttIngest
 from tests.mqtt_broker import mosquitto
 
 
@@ -109,10 +108,7 @@ def main() -> None:
     ]
     with mosquitto() as broker:
         raw = raw_rate(broker.port, args.reports, reports[0])
-        pipeline = Ingest(
-            runtime.intake, SqlRoster(runtime.engine), SqlRejects(runtime.engine, runtime.clock)
-        )
-        worker = MqttIngest(pipeline, "127.0.0.1", broker.port, "gridwatch-ingest-bench")
+        worker = MqttIngest(runtime.field_ingest(), "127.0.0.1", broker.port, "gridwatch-ingest-bench")
         worker.start()
         worker.connected.wait(10)
         sent: dict[str, float] = {}

@@ -69,6 +69,17 @@ class GeofenceIndex:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def circle(self, code: str) -> tuple[float, float, float]:
+        """A circle standing in for a cell where only circles are understood (OwnTracks regions):
+        centred inside the cell, with the cell's area, as (lon, lat, radius in metres)."""
+        i = self.codes.index(code)
+        polygon = self.polygons[i]
+        centre = polygon.centroid if polygon.contains(polygon.centroid) else polygon.representative_point()
+        lon, lat = centre.x, centre.y
+        kx, ky = metres_per_degree_lon(lat), METRES_PER_DEGREE_LAT
+        area = shapely.area(shapely.transform(polygon, lambda c: (c - (lon, lat)) * (kx, ky)))
+        return lon, lat, math.sqrt(float(area) / math.pi)
+
     # -- one point --------------------------------------------------------------------------------
 
     def locate(self, lon: float, lat: float, accuracy: float | None = None) -> Location:

@@ -122,6 +122,8 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     suspended_from: IncidentState | None = None
     duplicate_of: str | None = None
     rework_count: int = 0
+    # An alert below its category's confidence threshold waits for a person's review (DESIGN §5.5).
+    in_review: bool = False
 
     @property
     def township(self) -> str | None:

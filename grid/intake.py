@@ -1,6 +1,7 @@
 """The one intake pipeline (HTTP, MQTT, Open311 all use it):
 
 validate → convert coordinates → locate → classify → route → start clocks → duplicate check → commit.
+An alert first looks for the open incident its device already raised (DESIGN §5.5) and joins it.
 
 The store commits and publishes the event in the same transaction (an outbox), so an acknowledged
 report is durable and its event cannot be lost. Idempotent by (device, client id).
@@ -15,6 +16,8 @@ from typing import Protocol
 
 import msgspec
 
+from grid.alerts import MERGE_WINDOW, OpenAlert, merge_target, needs_review
+from grid.catalog import Category
 from grid.domain import Domain
 from grid.duplicates import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, probable_duplicate
 from grid.errors import DomainError
@@ -55,6 +58,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     subject: str | None = None
     reporter: str | None = None
     urgent: bool = False
+    # Alerts only: the camera's or sensor's confidence in [0, 1].
+    confidence: float | None = None
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +67,8 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     # True when this (device, client id) had already been taken: the same answer as the first time.
     replayed: bool
     probable_duplicate_of: str | None
+    # True when an alert joined an open incident of its device instead of opening one.
+    merged: bool = False
 
 
 class Admission(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +79,11 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True):
     device: str
     client_id: str
     reporter: str | None
+    # Alerts: the incident an alert joins (None: it opens outcome.incident), and what it saw.
+    merge_into: str | None = None
+    seen_at: dt.datetime | None = None
+    confidence: float | None = None
+    snapshot: str | None = None
 
 
 class IntakeStore(Protocol):
@@ -80,6 +92,10 @@ class IntakeStore(Protocol):
     def open_near(
         self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
     ) -> Sequence[Incident]: ...
+
+    def open_alerts(self, device: str, category: str, since: dt.datetime) -> Sequence[OpenAlert]:
+        """Open alert incidents the device raised in the category, last seen since `since`."""
+        ...
 
     def create(self, admissions: Sequence[Admission]) -> None:
         """Commit the incidents, assignments, histories and events in one transaction, or raise
@@ -104,6 +120,10 @@ def check_report(report: Report, domain: Domain, now: dt.datetime) -> None:
         raise _refuse("ts must carry a time zone", "时间必须带时区", "ts")
     if report.ts > now + FUTURE_SKEW:
         raise _refuse(f"ts {report.ts.isoformat()} is in the future", "上报时间晚于当前时间", "ts")
+    if report.confidence is not None and not (
+        math.isfinite(report.confidence) and 0.0 <= report.confidence <= 1.0
+    ):
+        raise _refuse("confidence must be a number in [0, 1]", "置信度必须是 0 到 1 之间的数", "confidence")
     if len(report.text) > MAX_TEXT:
         raise _refuse(f"text longer than {MAX_TEXT} characters", f"描述超过 {MAX_TEXT} 字", "text")
     if len(report.media) > MAX_MEDIA or any(
@@ -164,7 +184,7 @@ class Intake:
             elif key not in first_in_batch:
                 first_in_batch[key] = i
                 try:
-                    batch = [a.outcome.incident for _, a in admitted]
+                    batch = [a for _, a in admitted]
                     admitted.append((i, self._admit(report, domain, now, incident_id, batch)))
                 except DomainError as refusal:
                     results[i] = refusal
@@ -199,8 +219,13 @@ class Intake:
         domain: Domain,
         now: dt.datetime,
         incident_id: Callable[[], str],
-        batch: Sequence[Incident],
+        batch: Sequence[Admission],
     ) -> Admission:
+        category = domain.catalog.category(report.category)
+        if report.source is Source.ALERT:
+            joined = self._join_open_alert(report, now, batch)
+            if joined is not None:
+                return joined
         try:
             lon, lat = self.convert(report.lon, report.lat, report.crs)
         except ValueError:
@@ -212,7 +237,6 @@ class Intake:
                 "lon",
             )
         where = domain.index.locate(lon, lat, report.accuracy)
-        category = domain.catalog.category(report.category)
         assignment = None
         if where.cell is not None:
             on = report.ts.astimezone(domain.calendar.tz).date()
@@ -234,12 +258,13 @@ class Intake:
                 media=report.media,
                 subject=report.subject,
                 assignment=assignment,
+                in_review=self._in_review(report, category),
             )
         )
         radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
         nearby = [
             *self.store.open_near(category.code, lon, lat, radius, report.ts - DUPLICATE_WINDOW),
-            *batch,
+            *(a.outcome.incident for a in batch if a.merge_into is None),
         ]
         twin = probable_duplicate(category.code, lon, lat, report.ts, nearby)
         record = FlowRecord(
@@ -259,4 +284,44 @@ class Intake:
             device=report.device,
             client_id=report.client_id,
             reporter=report.reporter,
+            seen_at=report.ts,
+            confidence=report.confidence,
+            snapshot=report.media[0] if report.media else None,
+        )
+
+    @staticmethod
+    def _in_review(report: Report, category: Category) -> bool:
+        return report.confidence is not None and needs_review(report.confidence, category.alert_confidence)
+
+    def _join_open_alert(
+        self, report: Report, now: dt.datetime, batch: Sequence[Admission]
+    ) -> Admission | None:
+        earlier = self.store.open_alerts(report.device, report.category, report.ts - MERGE_WINDOW)
+        in_batch = [
+            OpenAlert(incident=a.outcome.incident, device=a.device, last_seen=a.seen_at)
+            for a in batch
+            if a.seen_at is not None
+        ]
+        target = merge_target(report.device, report.category, report.ts, [*earlier, *in_batch])
+        if target is None:
+            return None
+        record = FlowRecord(
+            incident=target.id,
+            action="alert_merged",
+            actor=report.device,
+            at=now,
+            from_state=target.state,
+            to_state=target.state,
+            reason=f"client id {report.client_id}",
+        )
+        return Admission(
+            outcome=Outcome(incident=target, replayed=False, probable_duplicate_of=None, merged=True),
+            records=(record,),
+            device=report.device,
+            client_id=report.client_id,
+            reporter=None,
+            merge_into=target.id,
+            seen_at=report.ts,
+            confidence=report.confidence,
+            snapshot=report.media[0] if report.media else None,
         )

@@ -180,6 +180,8 @@ class Lifecycle:
             changes["rework_count"] = incident.rework_count + 1
         if action is Action.MARK_DUPLICATE:
             changes["duplicate_of"] = duplicate_of
+        # A person acting on an alert in the review queue has reviewed it.
+        changes["in_review"] = False
 
         lead = incident.assignment.lead if incident.assignment else None
         record = FlowRecord(

@@ -44,4 +44,8 @@ class Device(msgspec.Struct, frozen=True, kw_only=True):
     lon: float
     lat: float
     cell: str
+    # The categories it may raise; empty means any.
     categories: tuple[str, ...]
+
+    def raises(self, category: str) -> bool:
+        return not self.categories or category in self.categories

@@ -186,8 +186,7 @@ def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
     import threading
     from urllib.parse import urlsplit
 
-    from server.services.mqtt_side import SqlRejects, SqlRoster
-    from sync.ingest import Ingest, MqttIngest
+    from sync.ingest import MqttIngest
 
     runtime = _runtime()
     target = urlsplit(url or runtime.settings.mqtt_url)
@@ -195,9 +194,8 @@ def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
         raise click.BadParameter(
             f"expected mqtt://host:port, got {url or runtime.settings.mqtt_url!r}", param_hint="--url"
         )
-    pipeline = Ingest(runtime.intake, SqlRoster(runtime.engine), SqlRejects(runtime.engine, runtime.clock))
     worker = MqttIngest(
-        pipeline,
+        runtime.field_ingest(),
         target.hostname,
         target.port or 1883,
         client_id or runtime.settings.ingest_client_id,

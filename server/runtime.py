@@ -12,11 +12,15 @@ from sqlalchemy import Engine
 from geodata.catalog_files import default_calendar
 from geodata.coords import to_wgs84
 from grid.intake import Intake
+from grid.patrols import Patrols
 from server.db.engine import make_engine
 from server.metrics import Metrics
 from server.services.incidents import SqlIntakeStore
+from server.services.mqtt_side import SqlRejects, SqlRoster
+from server.services.patrols import SqlPatrolStore
 from server.services.reference import DomainCache
 from server.settings import Settings
+from sync.ingest import Ingest
 
 
 def utc_now() -> dt.datetime:
@@ -34,12 +38,18 @@ class Runtime:
     clock: Callable[[], dt.datetime] = utc_now
     domains: DomainCache = field(init=False)
     intake: Intake = field(init=False)
+    patrols: Patrols = field(init=False)
     metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
         self.domains = DomainCache(self.engine, default_calendar())
         self.intake = Intake(self.domains, SqlIntakeStore(self.engine), to_wgs84, self.clock)
+        self.patrols = Patrols(self.domains, SqlPatrolStore(self.engine, self.clock), to_wgs84)
         self.metrics = Metrics(self.engine, self.clock)
+
+    def field_ingest(self) -> Ingest:
+        """The MQTT side's pipeline: reports and alerts into the intake, pings into patrols."""
+        return Ingest(self.intake, self.patrols, SqlRoster(self.engine), SqlRejects(self.engine, self.clock))
 
 
 def runtime_from(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:

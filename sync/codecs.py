@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -29,6 +29,34 @@ class ReportMessage(msgspec.Struct, forbid_unknown_fields=True):
     device: str | None = None
 
 
+Url = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^(https?://|/media/)")]
+Finite = Annotated[float, msgspec.Meta(ge=-1e9, le=1e9)]
+
+
+class AlertMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """A camera's or sensor's alert: located by the device's registered place, not by the payload."""
+
+    id: ClientId
+    ts: dt.datetime
+    device: str
+    category: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
+    confidence: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    snapshot_url: Url | None = None
+
+
+class PingMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """Where a worker's phone was; a ping topic carries one or an array of them."""
+
+    ts: dt.datetime
+    lat: Finite
+    lon: Finite
+    acc: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+
+
+MAX_PINGS = 500
+
+
 class Ack(msgspec.Struct, omit_defaults=False):
     """The answer on gw/{c}/down/{d}/ack; sent only after the report is committed (or kept as a reject)."""
 
@@ -38,6 +66,8 @@ class Ack(msgspec.Struct, omit_defaults=False):
     cell: str | None = None
     responsible: str | None = None
     error: str | None = None
+    # An alert that joined the open incident its device had already raised (DESIGN §5.5).
+    merged: bool = False
 
 
 class PayloadError(ValueError):
@@ -45,16 +75,36 @@ class PayloadError(ValueError):
 
 
 _REPORT = msgspec.json.Decoder(ReportMessage, strict=True)
+_ALERT = msgspec.json.Decoder(AlertMessage, strict=True)
+_PINGS = msgspec.json.Decoder(
+    PingMessage | Annotated[list[PingMessage], msgspec.Meta(min_length=1, max_length=MAX_PINGS)], strict=True
+)
 _ID_ONLY = msgspec.json.Decoder(dict[str, object])
 
 
-def decode_report(raw: bytes) -> ReportMessage:
+T = TypeVar("T")
+
+
+def _decode(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(raw)} bytes is larger than {MAX_PAYLOAD_BYTES}")
     try:
-        return _REPORT.decode(raw)
+        return decoder.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise PayloadError(str(exc)) from None
+
+
+def decode_report(raw: bytes) -> ReportMessage:
+    return _decode(_REPORT, raw)
+
+
+def decode_alert(raw: bytes) -> AlertMessage:
+    return _decode(_ALERT, raw)
+
+
+def decode_pings(raw: bytes) -> list[PingMessage]:
+    pings = _decode(_PINGS, raw)
+    return pings if isinstance(pings, list) else [pings]
 
 
 def client_id_of(raw: bytes) -> str | None:

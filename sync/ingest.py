@@ -24,8 +24,24 @@ from paho.mqtt.properties import Properties
 from grid.errors import DomainError
 from grid.incident import Source
 from grid.intake import Intake, Report
-from sync.codecs import ENCODER, Ack, PayloadError, client_id_of, decode_report
-from sync.topics import SHARED_UP_FILTER, UP_FILTER, TopicError, UpKind, UpTopic, ack_topic, parse_up
+from grid.patrols import Patrols, Ping, PingRefused
+from grid.subjects import Device
+from sync import owntracks
+from sync.codecs import (
+    ENCODER,
+    Ack,
+    AlertMessage,
+    PayloadError,
+    PingMessage,
+    ReportMessage,
+    client_id_of,
+    decode_alert,
+    decode_pings,
+    decode_report,
+)
+from sync.owntracks import PREFIX as OWNTRACKS
+from sync.topics import INGEST_FILTERS, TopicError, UpKind, UpTopic, ack_topic, parse_up
+from sync.topics import shared as shared_filter
 
 log = logging.getLogger("gridwatch.ingest")
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
@@ -36,20 +52,21 @@ BATCH_WAIT_SECONDS = 0.02
 RECEIVE_MAXIMUM = 1000
 # After a failed batch, wait this long before reconnecting for redelivery.
 RETRY_SECONDS = 1.0
-# (ack topic, ack)
-Answer = tuple[str, Ack]
-
-
-class Pending(NamedTuple):
-    """A message that decoded into a report and waits for its batch."""
-
-    up: UpTopic
-    report: Report
+# What to publish in answer: (topic, payload).
+Answer = tuple[str, bytes]
 
 
 class Roster(Protocol):
-    def role_of(self, device: str) -> str | None:
+    def role_of(self, sender: str) -> str | None:
         """'worker' or 'device' for a registered sender, None for a stranger."""
+        ...
+
+    def device(self, device: str) -> Device | None:
+        """A registered camera or sensor, with its place."""
+        ...
+
+    def cells_of(self, worker: str) -> Sequence[tuple[str, str]]:
+        """The worker's cells as (code, name)."""
         ...
 
 
@@ -59,31 +76,77 @@ class RejectSink(Protocol):
         ...
 
 
+class Pending(NamedTuple):
+    """A message that decoded into a report (or alert) and waits for its batch."""
+
+    position: int
+    up: UpTopic
+    report: Report
+
+
+class PendingPings(NamedTuple):
+    position: int
+    via: str
+    pings: list[Ping]
+
+
+def _ack(up: UpTopic, ack: Ack) -> Answer:
+    return ack_topic(up.county, up.device), ENCODER.encode(ack)
+
+
 class Ingest:
-    """Turns up-messages into acks (or nothing, when there is nobody to answer); a batch is
-    committed in one transaction."""
+    """Turns up-messages into answers (acks, OwnTracks commands) or nothing, when there is nobody
+    to answer. Reports and alerts of a batch are committed in one transaction, its pings in another."""
 
     def __init__(
         self,
         intake: Intake,
+        patrols: Patrols,
         roster: Roster,
         rejects: RejectSink,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self.intake = intake
+        self.patrols = patrols
         self.roster = roster
         self.rejects = rejects
         self.new_id = new_id
+        # OwnTracks phones that were sent their worker's regions by this process.
+        self.regions_sent: set[tuple[str, str]] = set()
 
     def handle(self, topic: str, raw: bytes) -> Answer | None:
         return self.handle_many([(topic, raw)])[0]
 
+    def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Answer | None]:
+        answers: list[Answer | None] = [None] * len(messages)
+        reports: list[Pending] = []
+        pings: list[PendingPings] = []
+        for i, (topic, raw) in enumerate(messages):
+            taken = (
+                self._owntracks(i, topic, raw) if topic.startswith(OWNTRACKS) else self._field(i, topic, raw)
+            )
+            if isinstance(taken, Pending):
+                reports.append(taken)
+            elif isinstance(taken, PendingPings):
+                pings.append(taken)
+            else:
+                answers[i] = taken
+        self._submit(messages, reports, answers)
+        for via in {p.via for p in pings}:
+            self.patrols.take([ping for p in pings if p.via == via for ping in p.pings], via)
+        for p in pings:
+            if p.via == "owntracks":
+                answers[p.position] = self._regions_once(messages[p.position][0])
+        return answers
+
+    # -- gw/{c}/up/{d}/… ----------------------------------------------------------------------------
+
     def _refuse(self, topic: str, up: UpTopic, raw: bytes, reason: str) -> Answer:
         self.rejects.keep(topic, up.device, reason, raw)
-        return ack_topic(up.county, up.device), Ack(id=client_id_of(raw), status="rejected", error=reason)
+        return _ack(up, Ack(id=client_id_of(raw), status="rejected", error=reason))
 
-    def _report(self, topic: str, raw: bytes) -> Pending | Answer | None:
-        """The report a message carries, or the answer that refuses it (None: nobody to answer)."""
+    def _field(self, i: int, topic: str, raw: bytes) -> Pending | PendingPings | Answer | None:
+        """What a gw/… message carries, or the answer that refuses it (None: nobody to answer)."""
         try:
             up = parse_up(topic)
         except TopicError as exc:
@@ -92,62 +155,138 @@ class Ingest:
         role = self.roster.role_of(up.device)
         if role is None:
             return self._refuse(topic, up, raw, f"unknown device {up.device!r}")
-        if up.kind is not UpKind.REPORT:
-            return self._refuse(topic, up, raw, f"{up.kind.value} messages are not taken yet")
-        try:
-            message = decode_report(raw)
-        except PayloadError as exc:
-            return self._refuse(topic, up, raw, str(exc))
-        if message.device is not None and message.device != up.device:
+        expected = "device" if up.kind is UpKind.ALERT else "worker"
+        if role != expected:
             return self._refuse(
-                topic, up, raw, f"payload device {message.device!r} does not match topic device {up.device!r}"
+                topic, up, raw, f"{up.kind.value} messages come from a {expected}, not a {role}"
             )
-        return Pending(
-            up,
-            Report(
-                device=f"{role}:{up.device}",
-                client_id=message.id,
-                source=Source.REPORT if role == "worker" else Source.ALERT,
-                category=message.category,
-                lon=message.lon,
-                lat=message.lat,
-                ts=message.ts,
-                crs=message.crs,
-                accuracy=message.acc,
-                text=message.text,
-                media=tuple(message.media),
-                subject=message.subject_id,
-                reporter=up.device if role == "worker" else None,
-            ),
+        try:
+            if up.kind is UpKind.REPORT:
+                return Pending(i, up, self._report(up, decode_report(raw)))
+            if up.kind is UpKind.ALERT:
+                return Pending(i, up, self._alert(up, decode_alert(raw)))
+            return PendingPings(i, "gridwatch", self._pings(up.device, decode_pings(raw)))
+        except (PayloadError, PingRefused) as exc:
+            return self._refuse(topic, up, raw, str(exc))
+
+    @staticmethod
+    def _report(up: UpTopic, message: ReportMessage) -> Report:
+        if message.device is not None and message.device != up.device:
+            raise PayloadError(f"payload device {message.device!r} does not match topic device {up.device!r}")
+        return Report(
+            device=f"worker:{up.device}",
+            client_id=message.id,
+            source=Source.REPORT,
+            category=message.category,
+            lon=message.lon,
+            lat=message.lat,
+            ts=message.ts,
+            crs=message.crs,
+            accuracy=message.acc,
+            text=message.text,
+            media=tuple(message.media),
+            subject=message.subject_id,
+            reporter=up.device,
         )
 
-    def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Answer | None]:
-        answers: list[Answer | None] = [None] * len(messages)
-        pending: list[tuple[int, UpTopic, Report]] = []
-        for i, (topic, raw) in enumerate(messages):
-            prepared = self._report(topic, raw)
-            if isinstance(prepared, Pending):
-                pending.append((i, prepared.up, prepared.report))
-            else:
-                answers[i] = prepared
-        results = self.intake.submit_many([r for _, _, r in pending], self.new_id) if pending else []
-        for (i, up, report), result in zip(pending, results, strict=True):
+    def _alert(self, up: UpTopic, message: AlertMessage) -> Report:
+        if message.device != up.device:
+            raise PayloadError(f"payload device {message.device!r} does not match topic device {up.device!r}")
+        device = self.roster.device(up.device)
+        if device is None:
+            raise PayloadError(f"device {up.device!r} is not in the device registry")
+        if not device.raises(message.category):
+            raise PayloadError(
+                f"device {up.device!r} is registered for {', '.join(device.categories)}, not {message.category}"
+            )
+        return Report(
+            device=f"device:{up.device}",
+            client_id=message.id,
+            source=Source.ALERT,
+            category=message.category,
+            lon=device.lon,
+            lat=device.lat,
+            ts=message.ts,
+            media=() if message.snapshot_url is None else (message.snapshot_url,),
+            confidence=message.confidence,
+        )
+
+    def _pings(self, worker: str, messages: list[PingMessage]) -> list[Ping]:
+        pings = [
+            Ping(worker=worker, at=m.ts, lon=m.lon, lat=m.lat, accuracy=m.acc, crs=m.crs) for m in messages
+        ]
+        for ping in pings:
+            self.patrols.check(ping)
+        return pings
+
+    def _submit(
+        self, messages: Sequence[tuple[str, bytes]], reports: list[Pending], answers: list[Answer | None]
+    ) -> None:
+        if not reports:
+            return
+        results = self.intake.submit_many([p.report for p in reports], self.new_id)
+        for (i, up, report), result in zip(reports, results, strict=True):
             topic, raw = messages[i]
             if isinstance(result, DomainError):
                 answers[i] = self._refuse(topic, up, raw, result.message_en)
                 continue
             incident = result.incident
-            answers[i] = (
-                ack_topic(up.county, up.device),
+            answers[i] = _ack(
+                up,
                 Ack(
                     id=report.client_id,
                     status="duplicate" if result.replayed else "accepted",
                     incident=incident.id,
                     cell=incident.cell,
                     responsible=incident.assignment.lead if incident.assignment else None,
+                    merged=result.merged,
                 ),
             )
-        return answers
+
+    # -- owntracks/{user}/{device}[/event] ----------------------------------------------------------
+
+    def _owntracks(self, i: int, topic: str, raw: bytes) -> PendingPings | None:
+        where = owntracks.parse_topic(topic)
+        if where is None:
+            self.rejects.keep(topic, None, f"not an OwnTracks topic: {topic!r}", raw)
+            return None
+        if self.roster.role_of(where.user) != "worker":
+            self.rejects.keep(topic, where.user, f"OwnTracks user {where.user!r} is not a worker", raw)
+            return None
+        try:
+            message = owntracks.decode(raw)
+            if isinstance(message, owntracks.LastWill):
+                self.patrols.offline(where.user, "owntracks")
+                return None
+            if message is None:
+                return None
+            ping = Ping(
+                worker=where.user,
+                at=owntracks.moment(message.tst),
+                lon=message.lon,
+                lat=message.lat,
+                accuracy=message.acc,
+            )
+            self.patrols.check(ping)
+        except (PayloadError, PingRefused) as exc:
+            self.rejects.keep(topic, where.user, str(exc), raw)
+            return None
+        return PendingPings(i, "owntracks", [ping])
+
+    def _regions_once(self, topic: str) -> Answer | None:
+        where = owntracks.parse_topic(topic)
+        if where is None or (where.user, where.device) in self.regions_sent:
+            return None
+        self.regions_sent.add((where.user, where.device))
+        index = self.intake.domain().index
+        regions = [
+            owntracks.Region(code, name, *index.circle(code))
+            for code, name in self.roster.cells_of(where.user)
+            if code in index.codes
+        ]
+        return owntracks.cmd_topic(where.user, where.device), owntracks.set_waypoints(
+            regions, self.intake.clock()
+        )
 
 
 class MqttIngest:
@@ -162,7 +301,7 @@ class MqttIngest:
         # 2.0 forgets an offline session's shared subscription on restart (messages published
         # before the restart are kept, later ones are not), so the shared group is for scale-out
         # with workers online.
-        self.topic_filter = SHARED_UP_FILTER if shared else UP_FILTER
+        self.topic_filters = [shared_filter(f) if shared else f for f in INGEST_FILTERS]
         self.handled = 0
         self.failed_batches = 0
         self.connected = threading.Event()
@@ -181,7 +320,7 @@ class MqttIngest:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
-        client.subscribe(self.topic_filter, qos=1)
+        client.subscribe([(f, 1) for f in self.topic_filters])
         self.connected.set()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -226,8 +365,8 @@ class MqttIngest:
         self.unconfirmed = [i for i in self.unconfirmed if not i.is_published()]
         for answer in answers:
             if answer is not None:
-                topic, ack = answer
-                self.unconfirmed.append(self.client.publish(topic, ENCODER.encode(ack), qos=1))
+                topic, payload = answer
+                self.unconfirmed.append(self.client.publish(topic, payload, qos=1))
         for message in batch:
             self.client.ack(message.mid, message.qos)
         self.handled += len(batch)

@@ -10,7 +10,14 @@ PREFIX = "gw"
 # Every ingest worker subscribes through one shared group, so several share the load (MQTT 5).
 SHARED_GROUP = "gridwatch"
 UP_FILTER = f"{PREFIX}/+/up/+/+"
-SHARED_UP_FILTER = f"$share/{SHARED_GROUP}/{UP_FILTER}"
+# What the ingest takes: the platform's own up topics and the OwnTracks app's.
+INGEST_FILTERS = (UP_FILTER, "owntracks/+/+", "owntracks/+/+/event")
+
+
+def shared(topic_filter: str) -> str:
+    return f"$share/{SHARED_GROUP}/{topic_filter}"
+
+
 # Ids in topics are plain: no wildcards, separators or control characters can hide in them.
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
 

@@ -47,6 +47,8 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/rejects", expect({"admin"})),
     ("/whistles", expect({"admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"})),
     ("/events", expect(set(ROLES) - {"anon", "device"})),
+    ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),
+    ("/patrols/presence", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/health", dict.fromkeys(ROLES, 200)),
     ("/schema/openapi.json", dict.fromkeys(ROLES, 200)),
 ]
@@ -65,6 +67,8 @@ def test_township_filter_outside_scope_is_refused(api: Api) -> None:
         f"/cells?township={b}",
         f"/incidents?township={b}",
         f"/workers?township={b}",
+        f"/patrols/coverage?township={b}",
+        f"/patrols/presence?township={b}",
     ):
         assert api.client.get(path, headers=api.auth("duty_a")).status_code == 403, path
         assert api.client.get(path, headers=api.auth("duty_b")).status_code == 200, path
@@ -184,3 +188,15 @@ def test_expired_token(api: Api) -> None:
     done = api.client.get("/incidents", headers=api.auth("expired"))
     assert done.status_code == 401
     assert "expired" in done.json()["detail"]
+
+
+def test_every_plain_read_is_in_the_matrix(api: Api) -> None:
+    """A new GET route without path parameters must join READS (or this fails)."""
+    schema = api.client.get("/schema/openapi.json").json()
+    plain = {
+        path
+        for path, methods in schema["paths"].items()
+        if "get" in methods and "{" not in path and not path.startswith("/open311")
+    }
+    covered = {p.split("?")[0].rstrip("/") or "/" for p, _ in READS}
+    assert plain - covered - {"/media", "/events/stream"} == set()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
+import pytest
 import yaml  # type: ignore[import-untyped]
 
-from sync.codecs import Ack, ReportMessage
+from sync.codecs import Ack, AlertMessage, PingMessage, ReportMessage
 from sync.topics import ack_topic
 
 DOC = yaml.safe_load(
@@ -15,10 +17,18 @@ DOC = yaml.safe_load(
 )
 
 
-def test_report_fields_match_the_codec() -> None:
-    payload = DOC["components"]["messages"]["report"]["payload"]
-    assert set(payload["properties"]) == set(ReportMessage.__struct_fields__)
-    info = msgspec.inspect.type_info(ReportMessage)
+@pytest.mark.parametrize(
+    ("payload", "codec"),
+    [
+        (DOC["components"]["messages"]["report"]["payload"], ReportMessage),
+        (DOC["components"]["messages"]["alert"]["payload"], AlertMessage),
+        (DOC["components"]["schemas"]["ping"], PingMessage),
+    ],
+    ids=["report", "alert", "ping"],
+)
+def test_payload_fields_match_the_codec(payload: dict[str, Any], codec: type[msgspec.Struct]) -> None:
+    assert set(payload["properties"]) == set(codec.__struct_fields__)
+    info = msgspec.inspect.type_info(codec)
     required = {f.name for f in info.fields if f.required}  # type: ignore[attr-defined]
     assert set(payload["required"]) == required
 

@@ -13,6 +13,7 @@ from server.api.controllers.events import EventController
 from server.api.controllers.incidents import IncidentController
 from server.api.controllers.media import MediaController
 from server.api.controllers.open311 import Open311Controller
+from server.api.controllers.patrols import PatrolController
 from server.api.controllers.reference import ReferenceController
 from server.api.controllers.rejects import RejectController
 from server.api.controllers.system import SystemController
@@ -33,6 +34,7 @@ def create_app(runtime: Runtime) -> Litestar:
             MediaController,
             Open311Controller,
             RejectController,
+            PatrolController,
             ReferenceController,
         ],
         state=State({"runtime": runtime}),

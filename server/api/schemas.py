@@ -15,6 +15,7 @@ T = TypeVar("T")
 MAX_OFFSET = 10_000_000
 MAX_CURSOR = 2**62
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Cursor = Annotated[int, QueryParameter(ge=0, le=MAX_CURSOR)]
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -72,6 +73,10 @@ class IncidentOut(msgspec.Struct):
     rework_count: int
     text: str
     media: list[str]
+    # Alerts: waiting in the review queue (below the confidence threshold), alerts joined, last seen.
+    in_review: bool = False
+    alert_count: int = 0
+    last_seen: dt.datetime | None = None
 
 
 class FlowOut(msgspec.Struct):
@@ -142,3 +147,40 @@ def strict(body: bytes, kind: type[T]) -> T:
         raise ValidationException(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ValidationException(f"malformed JSON: {exc}") from None
+
+
+class CellCoverageOut(msgspec.Struct):
+    cell: str
+    days_visited: int
+    target: int
+    covered: bool
+
+
+class AreaCoverageOut(msgspec.Struct):
+    code: str
+    cells: int
+    covered: int
+    share: float
+
+
+class CoverageOut(msgspec.Struct):
+    """Patrol coverage for a week: each cell's days visited against its weekly target, and the share
+    of cells that met it per village and township."""
+
+    week_start: dt.date
+    week_end: dt.date
+    townships: list[AreaCoverageOut]
+    villages: list[AreaCoverageOut]
+    cells: Page[CellCoverageOut]
+
+
+class PresenceOut(msgspec.Struct):
+    worker: str
+    township: str
+    online: bool
+    last_ping_at: dt.datetime | None
+    lon: float | None
+    lat: float | None
+    cell: str | None
+    via: str
+    cells_visited_this_week: int

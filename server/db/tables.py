@@ -227,6 +227,24 @@ class IncidentRow(SQLModel, table=True):
     reporter: str | None = Field(default=None, index=True)
     # Bumped by every change: optimistic concurrency between officers acting at once.
     revision: int = 0
+    # Alerts: below the confidence threshold (the review queue), how many alerts joined, last seen.
+    in_review: bool = Field(default=False, index=True)
+    alert_count: int = 0
+    last_seen: dt.datetime | None = _moment(default=None)
+
+
+class AlertRow(SQLModel, table=True):
+    """Every alert a device sent, whether it opened its incident or joined an open one."""
+
+    __tablename__ = "alert"
+    device: str = Field(primary_key=True)
+    client_id: str = Field(primary_key=True)
+    incident: str = Field(index=True)
+    merged: bool = False
+    seen_at: dt.datetime = _moment()
+    confidence: float | None = None
+    snapshot: str | None = None
+    received_at: dt.datetime = _moment()
 
 
 class IncidentUnitRow(SQLModel, table=True):
@@ -334,3 +352,32 @@ class WhistleCallRow(SQLModel, table=True):
     late: bool = False
     rating: int | None = None
     rated_at: dt.datetime | None = _moment(default=None)
+
+
+class PatrolDayRow(SQLModel, table=True):
+    """Patrol coverage, aggregated as pings arrive (DESIGN §5.7): a worker's pings in a cell on a
+    day. Raw pings are not kept; this is what coverage is computed from."""
+
+    __tablename__ = "patrol_day"
+    cell: str = Field(primary_key=True, max_length=14)
+    day: dt.date = Field(primary_key=True)
+    worker: str = Field(primary_key=True)
+    township: str = Field(index=True, max_length=9)
+    pings: int = 0
+    first_at: dt.datetime = _moment()
+    last_at: dt.datetime = _moment()
+
+
+class WorkerPresenceRow(SQLModel, table=True):
+    """Where each worker was last seen and whether their phone is online."""
+
+    __tablename__ = "worker_presence"
+    worker: str = Field(primary_key=True)
+    township: str = Field(index=True, max_length=9)
+    online: bool = True
+    last_ping_at: dt.datetime | None = _moment(default=None)
+    lon: float | None = None
+    lat: float | None = None
+    cell: str | None = None
+    via: str = "gridwatch"  # gridwatch or owntracks
+    updated_at: dt.datetime = _moment()

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, and_, delete, func, or_, tuple_, update
+from sqlalchemy import Engine, and_, case, delete, func, literal, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from grid.alerts import OpenAlert
 from grid.domain import Domain
 from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
 from grid.intake import Admission, ClientIdTaken, Outcome
 from grid.lifecycle import Action
 from grid.places import village_of
-from server.db.tables import AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
+from server.db.tables import AlertRow, AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
+from server.db.types import UtcDateTime
 
 OPEN_STATES = [s.value for s in IncidentState if s not in TERMINAL_STATES]
 
@@ -69,6 +71,7 @@ def to_incident(row: IncidentRow, assignment: AssignmentRow | None) -> Incident:
         suspended_from=IncidentState(row.suspended_from) if row.suspended_from else None,
         duplicate_of=row.duplicate_of,
         rework_count=row.rework_count,
+        in_review=row.in_review,
     )
 
 
@@ -120,6 +123,7 @@ def _state_columns(incident: Incident) -> dict[str, Any]:
         "suspended_from": incident.suspended_from.value if incident.suspended_from else None,
         "duplicate_of": incident.duplicate_of,
         "rework_count": incident.rework_count,
+        "in_review": incident.in_review,
     }
 
 
@@ -149,6 +153,7 @@ def event_row(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> E
         "deadline": incident.clock.deadline.isoformat() if incident.clock else None,
         "urgent": incident.urgent,
         "source": incident.source.value,
+        "in_review": incident.in_review,
         **extra,
     }
     units = [] if assignment is None else [assignment.lead, *assignment.support, *assignment.informed]
@@ -166,18 +171,54 @@ class SqlIntakeStore:
     def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
         if not keys:
             return {}
+        wanted = list(set(keys))
         with Session(self.engine) as session:
             rows = session.exec(
                 select(IncidentRow).where(
-                    tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(list(set(keys)))
+                    tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(wanted)
                 )
             ).all()
-            return {
+            found = {
                 (r.device, r.client_id): Outcome(
                     incident=incident, replayed=True, probable_duplicate_of=r.probable_duplicate_of
                 )
                 for r, incident in zip(rows, with_assignments(session, rows), strict=True)
             }
+            # An alert that joined an open incident has no incident of its own: its answer is that one.
+            joined = session.exec(
+                select(AlertRow).where(
+                    tuple_(col(AlertRow.device), col(AlertRow.client_id)).in_(wanted),
+                    col(AlertRow.merged).is_(True),
+                )
+            ).all()
+            if joined:
+                targets = session.exec(
+                    select(IncidentRow).where(col(IncidentRow.id).in_({a.incident for a in joined}))
+                ).all()
+                by_id = {i.id: i for i in with_assignments(session, targets)}
+                for a in joined:
+                    found[(a.device, a.client_id)] = Outcome(
+                        incident=by_id[a.incident], replayed=True, probable_duplicate_of=None, merged=True
+                    )
+            return found
+
+    def open_alerts(self, device: str, category: str, since: dt.datetime) -> Sequence[OpenAlert]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(IncidentRow).where(
+                    IncidentRow.device == device,
+                    IncidentRow.category == category,
+                    IncidentRow.source == Source.ALERT.value,
+                    col(IncidentRow.state).in_(OPEN_STATES),
+                    col(IncidentRow.last_seen) >= since,
+                )
+            ).all()
+            return [
+                OpenAlert(
+                    incident=to_incident(r, None), device=r.device, last_seen=r.last_seen or r.reported_at
+                )
+                for r in rows
+            ]
 
     def open_near(
         self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
@@ -197,7 +238,12 @@ class SqlIntakeStore:
     def create(self, admissions: Sequence[Admission]) -> None:
         with Session(self.engine) as session:
             for admission in admissions:
-                self._add(session, admission)
+                if admission.merge_into is None:
+                    self._add(session, admission)
+            session.flush()  # the incidents a later alert of the same batch joins exist now
+            for admission in admissions:
+                if admission.seen_at is not None and admission.outcome.incident.source is Source.ALERT:
+                    self._add_alert(session, admission)
             try:
                 session.commit()
             except IntegrityError as exc:
@@ -205,6 +251,42 @@ class SqlIntakeStore:
                 if "client" in str(exc.orig).lower() or "uq_incident" in str(exc.orig).lower():
                     raise ClientIdTaken from exc
                 raise
+
+    @staticmethod
+    def _add_alert(session: Session, admission: Admission) -> None:
+        """Keep the alert and count it on its incident; a joining alert also leaves a history line
+        and an event, so the duty officer sees the matter is still going on."""
+        incident = admission.outcome.incident
+        seen_at = admission.seen_at
+        assert seen_at is not None
+        now = admission.records[0].at
+        session.add(
+            AlertRow(
+                device=admission.device,
+                client_id=admission.client_id,
+                incident=incident.id,
+                merged=admission.merge_into is not None,
+                seen_at=seen_at,
+                confidence=admission.confidence,
+                snapshot=admission.snapshot,
+                received_at=now,
+            )
+        )
+        seen = literal(seen_at, UtcDateTime())  # typed, so SQLite stores it in UTC like the column
+        session.exec(
+            update(IncidentRow)
+            .where(col(IncidentRow.id) == incident.id)
+            .values(
+                alert_count=IncidentRow.alert_count + 1,
+                last_seen=case(
+                    (or_(col(IncidentRow.last_seen).is_(None), col(IncidentRow.last_seen) < seen), seen),
+                    else_=col(IncidentRow.last_seen),
+                ),
+            )
+        )
+        if admission.merge_into is not None:
+            session.add_all(flow_row(r) for r in admission.records)
+            session.add(event_row("incident.alert_merged", incident, now))
 
     @staticmethod
     def _add(session: Session, admission: Admission) -> None:
@@ -235,6 +317,8 @@ class SqlIntakeStore:
                 device=admission.device,
                 client_id=admission.client_id,
                 reporter=admission.reporter,
+                alert_count=0,
+                last_seen=admission.seen_at if incident.source is Source.ALERT else None,
                 **_state_columns(incident),
             )
         )
@@ -283,6 +367,7 @@ class IncidentFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     bbox: tuple[float, float, float, float] | None = None
+    in_review: bool | None = None
 
 
 class IncidentService:
@@ -348,6 +433,8 @@ class IncidentService:
             conditions.append(col(IncidentRow.state).in_(where.states))
         if where.category:
             conditions.append(IncidentRow.category == where.category)
+        if where.in_review is not None:
+            conditions.append(col(IncidentRow.in_review).is_(where.in_review))
         if where.since:
             conditions.append(IncidentRow.reported_at >= where.since)
         if where.until:

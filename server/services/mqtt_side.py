@@ -5,38 +5,66 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from server.db.tables import DeviceRow, RejectRow, WorkerRow
+from grid.subjects import Device, DeviceKind
+from server.db.tables import CellRow, DeviceRow, RejectRow, WorkerRow
 
 UNKNOWN_RELOAD_SECONDS = 5.0
 
 
 class SqlRoster:
-    """Who may send. Read again at most every `ttl` seconds: the roster changes rarely, messages
-    arrive by the thousand."""
+    """Who may send, where devices stand and which cells workers hold. Read again at most every
+    `ttl` seconds: the roster changes rarely, messages arrive by the thousand."""
 
     def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
         self.engine = engine
         self.ttl = ttl
         self._roles: dict[str, str] = {}
+        self._devices: dict[str, Device] = {}
+        self._cells: dict[str, list[tuple[str, str]]] = {}
         self._read_at = -math.inf
 
-    def role_of(self, device: str) -> str | None:
+    def _fresh(self, sender: str) -> None:
         age = time.monotonic() - self._read_at
         # A newly registered sender is seen within seconds; a flood of strangers reloads rarely.
-        if age > self.ttl or (device not in self._roles and age > UNKNOWN_RELOAD_SECONDS):
+        if age > self.ttl or (sender not in self._roles and age > UNKNOWN_RELOAD_SECONDS):
             self._reload()
-        return self._roles.get(device)
+
+    def role_of(self, sender: str) -> str | None:
+        self._fresh(sender)
+        return self._roles.get(sender)
+
+    def device(self, device: str) -> Device | None:
+        self._fresh(device)
+        return self._devices.get(device)
+
+    def cells_of(self, worker: str) -> Sequence[tuple[str, str]]:
+        self._fresh(worker)
+        return self._cells.get(worker, [])
 
     def _reload(self) -> None:
         with Session(self.engine) as session:
-            roles = dict.fromkeys(session.exec(select(DeviceRow.id)).all(), "device")
-            roles.update(dict.fromkeys(session.exec(select(WorkerRow.id)).all(), "worker"))
-        self._roles, self._read_at = roles, time.monotonic()
+            devices = {
+                d.id: Device(
+                    id=d.id,
+                    kind=DeviceKind(d.kind),
+                    lon=d.lon,
+                    lat=d.lat,
+                    cell=d.cell,
+                    categories=tuple(d.categories),
+                )
+                for d in session.exec(select(DeviceRow)).all()
+            }
+            workers = {w.id: list(w.cells) for w in session.exec(select(WorkerRow)).all()}
+            names = dict(session.exec(select(CellRow.code, CellRow.name)).all())
+        roles = dict.fromkeys(devices, "device")
+        roles.update(dict.fromkeys(workers, "worker"))
+        self._cells = {w: [(c, names.get(c, c)) for c in cells] for w, cells in workers.items()}
+        self._devices, self._roles, self._read_at = devices, roles, time.monotonic()
 
 
 class SqlRejects:

@@ -77,6 +77,9 @@ def incident_out(
         rework_count=incident.rework_count,
         text=incident.text,
         media=list(incident.media),
+        in_review=incident.in_review,
+        alert_count=row.alert_count if row else 0,
+        last_seen=row.last_seen if row else None,
     )
 
 
@@ -86,7 +89,8 @@ def check_scope(principal: Principal, row: IncidentRow, service: IncidentService
         if principal.sees_township(row.township):
             return
     elif principal.role is Role.UNIT:
-        if principal.scope_id in service.units(row.id):
+        # An alert in the review queue has not gone to enforcement yet (DESIGN §5.5).
+        if principal.scope_id in service.units(row.id) and not row.in_review:
             return
     elif principal.role is Role.WORKER and row.reporter == principal.scope_id:
         return
@@ -108,6 +112,7 @@ def limit_to_scope(
                 raise deny(f"unit {unit} is not yours")
             where.unit = principal.scope_id
             where.townships = [township] if township else None
+            where.in_review = False
         case _:
             where.reporter = principal.scope_id
             where.townships = [township] if township else None
@@ -167,6 +172,9 @@ class IncidentController(Controller):
         states: Annotated[list[IncidentState] | None, QueryParameter(name="status")] = None,
         category: FromQuery[str | None] = None,
         overdue: FromQuery[bool | None] = None,
+        review: Annotated[
+            bool | None, QueryParameter(description="true: the alert review queue; false: everything else")
+        ] = None,
         since: Annotated[dt.datetime | None, QueryParameter(name="from")] = None,
         until: Annotated[dt.datetime | None, QueryParameter(name="to")] = None,
         bbox: Annotated[str | None, QueryParameter(description="minlon,minlat,maxlon,maxlat")] = None,
@@ -177,6 +185,7 @@ class IncidentController(Controller):
             states=[s.value for s in states] if states else None,
             category=category,
             overdue=overdue,
+            in_review=review,
             since=since,
             until=until,
             bbox=parse_bbox(bbox),

@@ -21,7 +21,7 @@ from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
 from server.api.deps import PrincipalDep, SessionDep
-from server.api.schemas import Offset, Page, strict
+from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, township_scope
 from server.auth import Principal, Role
 from server.db.tables import (
@@ -49,7 +49,6 @@ from server.services.reference import (
 )
 from server.services.reference_writes import ReferenceRefused, ReferenceWriter
 
-Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 MAX_CELLS_PER_UPLOAD = 20_000
 
 
