@@ -82,11 +82,18 @@ def _runtime() -> Runtime:
 @click.option(
     "--migrate/--no-migrate", default=True, show_default=True, help="Bring the schema up to date first."
 )
-def serve(host: str | None, port: int | None, demo: bool, migrate: bool) -> None:
+@click.option(
+    "--field/--no-field",
+    default=True,
+    show_default=True,
+    help="Take MQTT reports here too (and relay events); without GRIDWATCH_MQTT_URL on an embedded broker.",
+)
+def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: bool) -> None:
     """Run the HTTP API (Litestar on uvicorn) on the embedded defaults or GRIDWATCH_* settings."""
     import uvicorn
 
     from server.api.app import create_app
+    from server.field import FieldSide
 
     runtime = _runtime()
     if migrate:
@@ -102,7 +109,20 @@ def serve(host: str | None, port: int | None, demo: bool, migrate: bool) -> None
             token = create_token(session, Role.ADMIN, f"county:{first_county_code(session)}", label="demo")
         click.echo(f"demo admin token: {token}")
     settings = runtime.settings
-    uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info")
+    side = FieldSide(runtime, settings.mqtt_url or None, settings.ingest_client_id)
+    if field:
+        try:
+            broker = side.start()
+        except (RuntimeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        where = "embedded broker" if side.broker else "broker"
+        click.echo(f"taking MQTT reports from the {where} at {broker[0]}:{broker[1]}", err=True)
+    try:
+        uvicorn.run(
+            create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info"
+        )
+    finally:
+        side.stop()
 
 
 @main.group()
@@ -175,45 +195,42 @@ def token_create(role: str, scope: str, label: str, days: int | None) -> None:
 
 
 @main.command()
-@click.option("--url", default=None, help="Default: GRIDWATCH_MQTT_URL (mqtt://127.0.0.1:1883).")
+@click.option(
+    "--url",
+    default=None,
+    help="Default: GRIDWATCH_MQTT_URL, else the embedded broker of `serve` on loopback.",
+)
 @click.option(
     "--client-id", default=None, help="Default: GRIDWATCH_INGEST_CLIENT_ID; keep it fixed per worker."
 )
 @click.option("--shared", is_flag=True, help="Join the $share/gridwatch group (several workers, scale-out).")
 def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
-    """Take reports from MQTT through the intake pipeline; ack each after its commit."""
+    """Take reports, alerts and pings from MQTT; ack each after its commit; relay events and tasks."""
     import signal
     import threading
-    from urllib.parse import urlsplit
 
-    from sync.ingest import MqttIngest
+    from server.field import FieldSide, broker_address
 
     runtime = _runtime()
-    target = urlsplit(url or runtime.settings.mqtt_url)
-    if target.scheme != "mqtt" or not target.hostname:
-        raise click.BadParameter(
-            f"expected mqtt://host:port, got {url or runtime.settings.mqtt_url!r}", param_hint="--url"
-        )
-    worker = MqttIngest(
-        runtime.field_ingest(),
-        target.hostname,
-        target.port or 1883,
-        client_id or runtime.settings.ingest_client_id,
-        shared=shared,
-    )
+    settings = runtime.settings
+    target = url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+    try:
+        broker_address(target)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--url") from None
+    side = FieldSide(runtime, target, client_id or settings.ingest_client_id, shared=shared)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker.start()
-    if not worker.connected.wait(30):
-        raise click.ClickException(f"could not connect to {target.hostname}:{target.port or 1883}")
-    click.echo(
-        f"ingesting from {target.hostname}:{target.port or 1883} as {worker.client_id}",
-        err=True,
-    )
+    try:
+        host, port = side.start()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"ingesting from {host}:{port} as {side.client_id}", err=True)
     stop.wait()
-    worker.stop()
-    click.echo(f"stopped after {worker.handled} messages", err=True)
+    side.stop()
+    handled = side.ingest.handled if side.ingest else 0
+    click.echo(f"stopped after {handled} messages", err=True)
 
 
 @main.command("mqtt-acl")

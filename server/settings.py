@@ -18,7 +18,9 @@ class Settings:
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("PORT", "8000")))
     # The MQTT broker the ingest worker reads from (mqtt://host:port).
-    mqtt_url: str = field(default_factory=lambda: _env("MQTT_URL", "mqtt://127.0.0.1:1883"))
+    # mqtt://host:port of the county's broker; empty: `serve` starts the embedded broker on loopback.
+    mqtt_url: str = field(default_factory=lambda: _env("MQTT_URL", ""))
+    embedded_mqtt_port: int = field(default_factory=lambda: int(_env("EMBEDDED_MQTT_PORT", "1883")))
     # Fixed, so a restarted worker picks up its persistent session and nothing queued is lost.
     ingest_client_id: str = field(default_factory=lambda: _env("INGEST_CLIENT_ID", "gridwatch-ingest-1"))
     media_dir: Path = field(default_factory=lambda: Path(_env("MEDIA_DIR", "media")))

@@ -70,6 +70,24 @@ class Ack(msgspec.Struct, omit_defaults=False):
     merged: bool = False
 
 
+class Task(msgspec.Struct, omit_defaults=True):
+    """On gw/{c}/down/{d}/task: something for a worker (a dispatch to follow up, an incident to
+    verify) or for a unit (a whistle to report in to). `id` is the outbox event's; a task may come
+    twice (at least once), so the phone keys on it."""
+
+    id: int
+    type: Literal["dispatch", "verify", "whistle"]
+    incident: str | None
+    at: dt.datetime
+    category: str | None = None
+    cell: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    lead: str | None = None
+    due: str | None = None
+    whistle: str | None = None
+
+
 class PayloadError(ValueError):
     pass
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -293,7 +293,16 @@ class MqttIngest:
     """The paho side: messages queue up; a handler thread takes them in batches, commits each batch
     once, publishes the acks, then PUBACKs the batch."""
 
-    def __init__(self, ingest: Ingest, host: str, port: int, client_id: str, *, shared: bool = False) -> None:
+    def __init__(
+        self,
+        ingest: Ingest,
+        host: str,
+        port: int,
+        client_id: str,
+        *,
+        shared: bool = False,
+        protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
+    ) -> None:
         self.ingest = ingest
         self.host, self.port = host, port
         self.client_id = client_id
@@ -310,8 +319,14 @@ class MqttIngest:
         self.handler = threading.Thread(target=self._run, name=f"ingest-{client_id}", daemon=True)
         # Acks published but not yet confirmed by the broker; a clean stop waits for them.
         self.unconfirmed: list[mqtt.MQTTMessageInfo] = []
+        self.protocol = protocol
+        # MQTT 3.1.1 (the embedded amqtt broker) keeps the session with clean_session false.
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=protocol,
+            manual_ack=True,
+            clean_session=None if protocol == MQTTProtocolVersion.MQTTv5 else False,
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -379,11 +394,14 @@ class MqttIngest:
                 return
 
     def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
         self.handler.start()
-        self.client.connect(self.host, self.port, clean_start=False, properties=properties)
+        if self.protocol == MQTTProtocolVersion.MQTTv5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+            properties.ReceiveMaximum = RECEIVE_MAXIMUM
+            self.client.connect(self.host, self.port, clean_start=False, properties=properties)
+        else:
+            self.client.connect(self.host, self.port)
         self.client.loop_start()
 
     def stop(self, wait: float = 10.0) -> None:

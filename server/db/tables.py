@@ -381,3 +381,11 @@ class WorkerPresenceRow(SQLModel, table=True):
     cell: str | None = None
     via: str = "gridwatch"  # gridwatch or owntracks
     updated_at: dt.datetime = _moment()
+
+
+class RelayCursorRow(SQLModel, table=True):
+    """How far the outbox relay has published; moved by compare-and-set so two relays can run."""
+
+    __tablename__ = "relay_cursor"
+    name: str = Field(primary_key=True)
+    position: int

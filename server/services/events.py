@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, or_
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.auth import Principal, Role
-from server.db.tables import EventRow, IncidentRow
+from server.db.tables import EventRow, IncidentRow, RelayCursorRow
+from sync.relay import OutboxEvent
 
 
 def visible(principal: Principal, event: EventRow, reporters: dict[str, str | None]) -> bool:
@@ -42,3 +46,55 @@ def events_after(engine: Engine, principal: Principal, cursor: int, limit: int) 
         )
     last = rows[-1].id if rows else cursor
     return [r for r in rows if visible(principal, r, reporters)], int(last or cursor)
+
+
+class SqlOutbox:
+    """sync.relay.Outbox on the event table."""
+
+    NAME = "broker"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def cursor(self) -> int:
+        with Session(self.engine) as session:
+            row = session.get(RelayCursorRow, self.NAME)
+            if row is not None:
+                return row.position
+            # A relay's first start publishes from now on, not the whole history.
+            start = session.exec(select(func.coalesce(func.max(EventRow.id), 0))).one() or 0
+            session.add(RelayCursorRow(name=self.NAME, position=start))
+            try:
+                session.commit()
+            except IntegrityError:  # another relay started at the same moment
+                session.rollback()
+                return self.cursor()
+            return start
+
+    def after(self, cursor: int, limit: int) -> Sequence[OutboxEvent]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(EventRow).where(col(EventRow.id) > cursor).order_by(col(EventRow.id)).limit(limit)
+            ).all()
+            return [
+                OutboxEvent(
+                    id=int(r.id or 0),
+                    at=r.at,
+                    kind=r.kind,
+                    incident=r.incident,
+                    township=r.township,
+                    units=list(r.units),
+                    payload=dict(r.payload),
+                )
+                for r in rows
+            ]
+
+    def advance(self, seen: int, to: int) -> bool:
+        with Session(self.engine) as session:
+            moved = session.exec(
+                update(RelayCursorRow)
+                .where(col(RelayCursorRow.name) == self.NAME, col(RelayCursorRow.position) == seen)
+                .values(position=to)
+            )
+            session.commit()
+            return bool(moved.rowcount == 1)

@@ -154,6 +154,8 @@ def event_row(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> E
         "urgent": incident.urgent,
         "source": incident.source.value,
         "in_review": incident.in_review,
+        "lon": incident.lon,
+        "lat": incident.lat,
         **extra,
     }
     units = [] if assignment is None else [assignment.lead, *assignment.support, *assignment.informed]

@@ -26,6 +26,7 @@ class SqlRoster:
         self._roles: dict[str, str] = {}
         self._devices: dict[str, Device] = {}
         self._cells: dict[str, list[tuple[str, str]]] = {}
+        self._holders: dict[str, list[str]] = {}
         self._read_at = -math.inf
 
     def _fresh(self, sender: str) -> None:
@@ -46,6 +47,12 @@ class SqlRoster:
         self._fresh(worker)
         return self._cells.get(worker, [])
 
+    def workers_in(self, cell: str) -> Sequence[str]:
+        """The workers assigned to a cell: its default verifiers (DESIGN §5.7)."""
+        if time.monotonic() - self._read_at > self.ttl:
+            self._reload()
+        return self._holders.get(cell, [])
+
     def _reload(self) -> None:
         with Session(self.engine) as session:
             devices = {
@@ -64,6 +71,11 @@ class SqlRoster:
         roles = dict.fromkeys(devices, "device")
         roles.update(dict.fromkeys(workers, "worker"))
         self._cells = {w: [(c, names.get(c, c)) for c in cells] for w, cells in workers.items()}
+        holders: dict[str, list[str]] = {}
+        for w, cells in sorted(workers.items()):
+            for c in cells:
+                holders.setdefault(c, []).append(w)
+        self._holders = holders
         self._devices, self._roles, self._read_at = devices, roles, time.monotonic()
 
 

@@ -1,4 +1,4 @@
-"""alerts and patrols
+"""alerts, patrols and the relay cursor
 
 Revision ID: 0002
 Revises: 0001
@@ -52,6 +52,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_patrol_day_township"), ["township"], unique=False)
 
     op.create_table(
+        "relay_cursor",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "worker_presence",
         sa.Column("worker", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("township", sqlmodel.sql.sqltypes.AutoString(length=9), nullable=False),
@@ -90,6 +96,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_worker_presence_township"))
 
     op.drop_table("worker_presence")
+    op.drop_table("relay_cursor")
     with op.batch_alter_table("patrol_day", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patrol_day_township"))
 

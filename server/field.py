@@ -1,0 +1,139 @@
+"""The field side of a server process: the MQTT ingest worker and the outbox relay, and on one
+machine with no broker configured, the embedded amqtt broker on loopback for them to use."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from paho.mqtt.enums import MQTTProtocolVersion
+from sqlmodel import Session, select
+
+from server.db.tables import CountyRow
+from server.runtime import Runtime
+from server.services.events import SqlOutbox
+from server.services.mqtt_side import SqlRoster
+from sync.ingest import MqttIngest
+from sync.relay import OutboxEvent, Relay
+
+log = logging.getLogger("gridwatch.field")
+
+
+class EmbeddedBroker:
+    """amqtt in its own thread and event loop, bound to loopback: the one-machine default. It speaks
+    MQTT 3.1.1 and keeps sessions in memory; a county's deployment uses Mosquitto (deploy/)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="amqtt", daemon=True)
+        self._stop: asyncio.Event | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        from amqtt.broker import Broker  # type: ignore[import-untyped]
+
+        broker = Broker(
+            {
+                "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+            }
+        )
+        self._stop = asyncio.Event()
+        try:
+            await broker.start()
+        except BaseException as exc:  # the port is taken, most likely: say so to the caller
+            self.failed = exc
+            self.ready.set()
+            return
+        self.ready.set()
+        await self._stop.wait()
+        await broker.shutdown()
+
+    def start(self) -> None:
+        self._thread.start()
+        self.ready.wait(30)
+        if self.failed is not None:
+            raise RuntimeError(
+                f"the embedded MQTT broker could not start on 127.0.0.1:{self.port}: {self.failed}"
+            )
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout=10)
+
+
+def broker_address(url: str) -> tuple[str, int]:
+    target = urlsplit(url)
+    if target.scheme != "mqtt" or not target.hostname:
+        raise ValueError(f"expected mqtt://host:port, got {url!r}")
+    return target.hostname, target.port or 1883
+
+
+@dataclass
+class FieldSide:
+    """Ingest and relay against a broker: the configured one, or the embedded one when there is none."""
+
+    runtime: Runtime
+    url: str | None
+    client_id: str
+    shared: bool = False
+    broker: EmbeddedBroker | None = None
+    ingest: MqttIngest | None = None
+    relay: Relay | None = None
+    roster: SqlRoster = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.roster = SqlRoster(self.runtime.engine)
+
+    def start(self) -> tuple[str, int]:
+        if self.url:
+            host, port = broker_address(self.url)
+            protocol = MQTTProtocolVersion.MQTTv5
+        else:
+            host, port = "127.0.0.1", self.runtime.settings.embedded_mqtt_port
+            self.broker = EmbeddedBroker(port)
+            self.broker.start()
+            protocol = MQTTProtocolVersion.MQTTv311
+        with Session(self.runtime.engine) as session:
+            home = session.exec(select(CountyRow.code)).first() or "000000"
+
+        def county_of(event: OutboxEvent) -> str:
+            return event.township[:6] if event.township else home
+
+        self.ingest = MqttIngest(
+            self.runtime.field_ingest(), host, port, self.client_id, shared=self.shared, protocol=protocol
+        )
+        self.ingest.start()
+        if not self.ingest.connected.wait(30):
+            self.stop()
+            raise RuntimeError(f"could not connect to the MQTT broker at {host}:{port}")
+        self.relay = Relay(
+            SqlOutbox(self.runtime.engine),
+            county_of,
+            self.roster.workers_in,
+            host,
+            port,
+            f"{self.client_id}-relay",
+            protocol=protocol,
+        )
+        self.relay.start()
+        return host, port
+
+    def stop(self) -> None:
+        """The batch in hand is finished and acknowledged; what is queued stays with the broker."""
+        if self.relay is not None:
+            self.relay.stop()
+        if self.ingest is not None:
+            self.ingest.stop()
+        if self.broker is not None:
+            self.broker.stop()

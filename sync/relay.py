@@ -1,0 +1,178 @@
+"""The outbox relay: committed changes out to the broker, at least once.
+
+Every change is written to the outbox in its own transaction; the relay reads the outbox after its
+cursor, publishes each event on gw/{c}/events/{township}/{kind} and the tasks it implies on
+gw/{c}/down/{d}/task (a dispatch and a verification to the cell's workers, a whistle to each unit
+called), waits for the broker's PUBACKs, and only then moves the cursor. A relay that dies
+mid-batch publishes the batch again: consumers key on the event id. Two relays are safe: the
+cursor moves by compare-and-set, so one of them wins each batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from sync.codecs import ENCODER, Task
+from sync.topics import PREFIX, task_topic
+
+log = logging.getLogger("gridwatch.relay")
+BATCH = 500
+POLL_SECONDS = 0.25
+# Outbox ids come from a sequence: on PostgreSQL a later id can commit before an earlier one, and a
+# rolled-back transaction leaves a hole for good. A hole is waited for this long, then passed.
+GAP_WAIT_SECONDS = 5.0
+
+
+class OutboxEvent(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    at: dt.datetime
+    kind: str
+    incident: str | None
+    township: str | None
+    units: list[str]
+    payload: dict[str, Any]
+
+
+class Outbox(Protocol):
+    def cursor(self) -> int: ...
+
+    def after(self, cursor: int, limit: int) -> Sequence[OutboxEvent]: ...
+
+    def advance(self, seen: int, to: int) -> bool:
+        """Move the cursor from `seen` to `to`; False if another relay moved it first."""
+        ...
+
+
+def contiguous(events: Sequence[OutboxEvent], cursor: int) -> int:
+    """How many of `events` (ordered by id) follow the cursor without a hole."""
+    n = 0
+    for expected, event in enumerate(events, start=cursor + 1):
+        if event.id != expected:
+            break
+        n += 1
+    return n
+
+
+def event_topic(county: str, event: OutboxEvent) -> str:
+    return f"{PREFIX}/{county}/events/{event.township or 'unlocated'}/{event.kind}"
+
+
+def messages_for(
+    event: OutboxEvent, county: str, workers_in: Callable[[str], Sequence[str]]
+) -> list[tuple[str, bytes]]:
+    """The event itself, and the tasks it implies."""
+    out = [(event_topic(county, event), ENCODER.encode(event))]
+    p = event.payload
+    kind = {"incident.dispatch": "dispatch", "incident.handle": "verify"}.get(event.kind)
+    if kind is not None and p.get("cell"):
+        task = Task(
+            id=event.id,
+            type=kind,  # type: ignore[arg-type]
+            incident=event.incident,
+            at=event.at,
+            category=p.get("category"),
+            cell=p["cell"],
+            lon=p.get("lon"),
+            lat=p.get("lat"),
+            lead=p.get("lead"),
+            due=p.get("deadline"),
+        )
+        out += [(task_topic(county, w), ENCODER.encode(task)) for w in workers_in(p["cell"])]
+    if event.kind == "whistle.opened":
+        task = Task(
+            id=event.id,
+            type="whistle",
+            incident=event.incident,
+            at=event.at,
+            whistle=p.get("whistle"),
+            due=p.get("due"),
+        )
+        out += [(task_topic(county, unit), ENCODER.encode(task)) for unit in event.units]
+    return out
+
+
+class Relay:
+    """The paho side: a thread that drains the outbox into the broker."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        county_of: Callable[[OutboxEvent], str],
+        workers_in: Callable[[str], Sequence[str]],
+        host: str,
+        port: int,
+        client_id: str,
+        protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
+    ) -> None:
+        self.outbox = outbox
+        self.county_of = county_of
+        self.workers_in = workers_in
+        self.host, self.port = host, port
+        self.published = 0
+        # The hole the relay is waiting at (the id after the cursor) and since when.
+        self.gap: tuple[int, float] | None = None
+        self.connected = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"relay-{client_id}", daemon=True)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
+        self.client.on_connect = lambda *_: self.connected.set()
+        self.client.on_disconnect = lambda *_: self.connected.clear()
+
+    def start(self) -> None:
+        self.outbox.cursor()  # a first start fixes its starting point now, not whenever the thread runs
+        self.client.connect_async(self.host, self.port)
+        self.client.loop_start()
+        self.thread.start()
+
+    def stop(self, wait: float = 10.0) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=wait)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                moved = self.connected.is_set() and self.drain_once()
+            except Exception:
+                log.exception("relay batch failed; retrying")
+                moved = False
+            if not moved:
+                self.stopping.wait(POLL_SECONDS)
+
+    def drain_once(self) -> bool:
+        """Publish one batch and move the cursor; True if there was anything."""
+        cursor = self.outbox.cursor()
+        events = list(self.outbox.after(cursor, BATCH))
+        if not events:
+            return False
+        ready = contiguous(events, cursor)
+        if ready == 0:
+            first_seen = self.gap[1] if self.gap and self.gap[0] == cursor + 1 else time.monotonic()
+            self.gap = (cursor + 1, first_seen)
+            if time.monotonic() - first_seen < GAP_WAIT_SECONDS:
+                return False
+            log.warning("outbox ids %d..%d never committed; passing them", cursor + 1, events[0].id - 1)
+            ready = 1 + contiguous(events[1:], events[0].id)
+        self.gap = None
+        events = events[:ready]
+        infos = [
+            self.client.publish(topic, payload, qos=1)
+            for event in events
+            for topic, payload in messages_for(event, self.county_of(event), self.workers_in)
+        ]
+        for info in infos:
+            info.wait_for_publish(timeout=30)
+        if all(info.is_published() for info in infos):
+            self.outbox.advance(cursor, events[-1].id)
+            self.published += len(infos)
+        return True
