@@ -16,6 +16,17 @@ from server.db.tables import CellRow, DeviceRow, RejectRow, WorkerRow
 UNKNOWN_RELOAD_SECONDS = 5.0
 
 
+def to_device(row: DeviceRow) -> Device:
+    return Device(
+        id=row.id,
+        kind=DeviceKind(row.kind),
+        lon=row.lon,
+        lat=row.lat,
+        cell=row.cell,
+        categories=tuple(row.categories),
+    )
+
+
 class SqlRoster:
     """Who may send, where devices stand and which cells workers hold. Read again at most every
     `ttl` seconds: the roster changes rarely, messages arrive by the thousand."""
@@ -55,17 +66,7 @@ class SqlRoster:
 
     def _reload(self) -> None:
         with Session(self.engine) as session:
-            devices = {
-                d.id: Device(
-                    id=d.id,
-                    kind=DeviceKind(d.kind),
-                    lon=d.lon,
-                    lat=d.lat,
-                    cell=d.cell,
-                    categories=tuple(d.categories),
-                )
-                for d in session.exec(select(DeviceRow)).all()
-            }
+            devices = {d.id: to_device(d) for d in session.exec(select(DeviceRow)).all()}
             workers = {w.id: list(w.cells) for w in session.exec(select(WorkerRow)).all()}
             names = dict(session.exec(select(CellRow.code, CellRow.name)).all())
         roles = dict.fromkeys(devices, "device")
