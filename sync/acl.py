@@ -1,5 +1,7 @@
 """Mosquitto password and ACL files from the roster: every sender may publish only under its own
-`up/{d}` and read only its own `down/{d}`; the ingest account reads all up-topics and writes acks."""
+`up/{d}` (and a worker's OwnTracks app only as its own user) and read only its own `down/{d}` (and
+its phone's OwnTracks commands); the ingest account reads all up-topics, writes acks, tasks, events
+and OwnTracks commands."""
 
 from __future__ import annotations
 
@@ -32,10 +34,16 @@ def acl_text(ingest_user: str = INGEST_USER) -> str:
             f"topic read {PREFIX}/+/up/#",
             f"topic write {PREFIX}/+/down/#",
             f"topic readwrite {PREFIX}/+/events/#",
+            "topic read owntracks/+/+",
+            "topic read owntracks/+/+/event",
+            "topic write owntracks/+/+/cmd",
             "",
             "# Every other account is a worker or a device, named by its id: its own topics only.",
             f"pattern write {PREFIX}/+/up/%u/+",
             f"pattern read {PREFIX}/+/down/%u/+",
+            "pattern write owntracks/%u/+",
+            "pattern write owntracks/%u/+/event",
+            "pattern read owntracks/%u/+/cmd",
             "",
         ]
     )

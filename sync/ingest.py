@@ -71,9 +71,16 @@ class Roster(Protocol):
 
 
 class RejectSink(Protocol):
-    def keep(self, topic: str, device: str | None, reason: str, raw: bytes) -> None:
-        """Commit the refused message with its raw bytes."""
+    def keep(self, topic: str, device: str | None, reason: str, raw: bytes, redelivered: bool) -> None:
+        """Commit the refused message with its raw bytes; a redelivered one only if it is not kept yet."""
         ...
+
+
+class Incoming(NamedTuple):
+    topic: str
+    raw: bytes
+    # The broker's DUP flag: this may be a message a worker took before and died without acking.
+    redelivered: bool = False
 
 
 class Pending(NamedTuple):
@@ -117,14 +124,14 @@ class Ingest:
     def handle(self, topic: str, raw: bytes) -> Answer | None:
         return self.handle_many([(topic, raw)])[0]
 
-    def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Answer | None]:
+    def handle_many(self, batch: Sequence[tuple[str, bytes] | Incoming]) -> list[Answer | None]:
+        messages = [m if isinstance(m, Incoming) else Incoming(*m) for m in batch]
         answers: list[Answer | None] = [None] * len(messages)
         reports: list[Pending] = []
         pings: list[PendingPings] = []
-        for i, (topic, raw) in enumerate(messages):
-            taken = (
-                self._owntracks(i, topic, raw) if topic.startswith(OWNTRACKS) else self._field(i, topic, raw)
-            )
+        for i, message in enumerate(messages):
+            owntracks_topic = message.topic.startswith(OWNTRACKS)
+            taken = self._owntracks(i, message) if owntracks_topic else self._field(i, message)
             if isinstance(taken, Pending):
                 reports.append(taken)
             elif isinstance(taken, PendingPings):
@@ -136,30 +143,32 @@ class Ingest:
             self.patrols.take([ping for p in pings if p.via == via for ping in p.pings], via)
         for p in pings:
             if p.via == "owntracks":
-                answers[p.position] = self._regions_once(messages[p.position][0])
+                answers[p.position] = self._regions_once(messages[p.position].topic)
         return answers
 
     # -- gw/{c}/up/{d}/… ----------------------------------------------------------------------------
 
-    def _refuse(self, topic: str, up: UpTopic, raw: bytes, reason: str) -> Answer:
-        self.rejects.keep(topic, up.device, reason, raw)
-        return _ack(up, Ack(id=client_id_of(raw), status="rejected", error=reason))
+    def _keep(self, message: Incoming, device: str | None, reason: str) -> None:
+        self.rejects.keep(message.topic, device, reason, message.raw, message.redelivered)
 
-    def _field(self, i: int, topic: str, raw: bytes) -> Pending | PendingPings | Answer | None:
+    def _refuse(self, message: Incoming, up: UpTopic, reason: str) -> Answer:
+        self._keep(message, up.device, reason)
+        return _ack(up, Ack(id=client_id_of(message.raw), status="rejected", error=reason))
+
+    def _field(self, i: int, message: Incoming) -> Pending | PendingPings | Answer | None:
         """What a gw/… message carries, or the answer that refuses it (None: nobody to answer)."""
+        raw = message.raw
         try:
-            up = parse_up(topic)
+            up = parse_up(message.topic)
         except TopicError as exc:
-            self.rejects.keep(topic, None, str(exc), raw)
+            self._keep(message, None, str(exc))
             return None
         role = self.roster.role_of(up.device)
         if role is None:
-            return self._refuse(topic, up, raw, f"unknown device {up.device!r}")
+            return self._refuse(message, up, f"unknown device {up.device!r}")
         expected = "device" if up.kind is UpKind.ALERT else "worker"
         if role != expected:
-            return self._refuse(
-                topic, up, raw, f"{up.kind.value} messages come from a {expected}, not a {role}"
-            )
+            return self._refuse(message, up, f"{up.kind.value} messages come from a {expected}, not a {role}")
         try:
             if up.kind is UpKind.REPORT:
                 return Pending(i, up, self._report(up, decode_report(raw)))
@@ -167,7 +176,7 @@ class Ingest:
                 return Pending(i, up, self._alert(up, decode_alert(raw)))
             return PendingPings(i, "gridwatch", self._pings(up.device, decode_pings(raw)))
         except (PayloadError, PingRefused) as exc:
-            return self._refuse(topic, up, raw, str(exc))
+            return self._refuse(message, up, str(exc))
 
     @staticmethod
     def _report(up: UpTopic, message: ReportMessage) -> Report:
@@ -220,15 +229,14 @@ class Ingest:
         return pings
 
     def _submit(
-        self, messages: Sequence[tuple[str, bytes]], reports: list[Pending], answers: list[Answer | None]
+        self, messages: Sequence[Incoming], reports: list[Pending], answers: list[Answer | None]
     ) -> None:
         if not reports:
             return
         results = self.intake.submit_many([p.report for p in reports], self.new_id)
         for (i, up, report), result in zip(reports, results, strict=True):
-            topic, raw = messages[i]
             if isinstance(result, DomainError):
-                answers[i] = self._refuse(topic, up, raw, result.message_en)
+                answers[i] = self._refuse(messages[i], up, result.message_en)
                 continue
             incident = result.incident
             answers[i] = _ack(
@@ -245,31 +253,31 @@ class Ingest:
 
     # -- owntracks/{user}/{device}[/event] ----------------------------------------------------------
 
-    def _owntracks(self, i: int, topic: str, raw: bytes) -> PendingPings | None:
-        where = owntracks.parse_topic(topic)
+    def _owntracks(self, i: int, message: Incoming) -> PendingPings | None:
+        where = owntracks.parse_topic(message.topic)
         if where is None:
-            self.rejects.keep(topic, None, f"not an OwnTracks topic: {topic!r}", raw)
+            self._keep(message, None, f"not an OwnTracks topic: {message.topic!r}")
             return None
         if self.roster.role_of(where.user) != "worker":
-            self.rejects.keep(topic, where.user, f"OwnTracks user {where.user!r} is not a worker", raw)
+            self._keep(message, where.user, f"OwnTracks user {where.user!r} is not a worker")
             return None
         try:
-            message = owntracks.decode(raw)
-            if isinstance(message, owntracks.LastWill):
+            said = owntracks.decode(message.raw)
+            if isinstance(said, owntracks.LastWill):
                 self.patrols.offline(where.user, "owntracks")
                 return None
-            if message is None:
+            if said is None:
                 return None
             ping = Ping(
                 worker=where.user,
-                at=owntracks.moment(message.tst),
-                lon=message.lon,
-                lat=message.lat,
-                accuracy=message.acc,
+                at=owntracks.moment(said.tst),
+                lon=said.lon,
+                lat=said.lat,
+                accuracy=said.acc,
             )
             self.patrols.check(ping)
         except (PayloadError, PingRefused) as exc:
-            self.rejects.keep(topic, where.user, str(exc), raw)
+            self._keep(message, where.user, str(exc))
             return None
         return PendingPings(i, "owntracks", [ping])
 
@@ -366,7 +374,9 @@ class MqttIngest:
 
     def _handle(self, batch: list[mqtt.MQTTMessage]) -> None:
         try:
-            answers = self.ingest.handle_many([(m.topic, bytes(m.payload)) for m in batch])
+            answers = self.ingest.handle_many(
+                [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m in batch]
+            )
         except Exception:
             # Not acknowledged. The broker resends unacknowledged messages only when the session
             # resumes, so drop what is queued here, wait, and reconnect to get them all again.

@@ -55,9 +55,12 @@ def gridwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_db_commands(tmp_path: Path) -> None:
-    assert "database empty, code 0001" in gridwatch(tmp_path, "db", "current").stdout
-    assert "schema at 0001" in gridwatch(tmp_path, "db", "upgrade").stdout
-    assert "database 0001" in gridwatch(tmp_path, "db", "current").stdout
+    head = migrate.head()
+    assert f"database empty, code {head}" in gridwatch(tmp_path, "db", "current").stdout
+    # The previous release's schema first, then up to this one, as an upgrade in the field goes.
+    assert "schema at 0001" in gridwatch(tmp_path, "db", "upgrade", "0001").stdout
+    assert f"schema at {head}" in gridwatch(tmp_path, "db", "upgrade").stdout
+    assert f"database {head}" in gridwatch(tmp_path, "db", "current").stdout
     assert "schema at base" in gridwatch(tmp_path, "db", "downgrade", "base").stdout
     bad = gridwatch(tmp_path, "db", "upgrade", "9999")
     assert bad.returncode != 0

@@ -315,3 +315,17 @@ def test_bad_owntracks_messages_are_kept(
         [reject] = session.exec(select(RejectRow)).all()
     assert reason in reject.reason and reject.raw == raw
     assert count(api, PatrolDayRow, col(PatrolDayRow.pings) > 0) == 0
+
+
+def test_a_redelivered_reject_is_kept_once(api: Api, ingest: Ingest) -> None:
+    from sync.ingest import Incoming
+
+    topic = f"gw/{COUNTY}/up/{worker_of(api)}/report"
+    first = ingest.handle_many([Incoming(topic, b"garbage")])
+    # The worker died before its PUBACK; the broker sends the message again, flagged DUP.
+    again = ingest.handle_many([Incoming(topic, b"garbage", redelivered=True)])
+    assert first == again  # the same rejected ack
+    assert count(api, RejectRow) == 1
+    # The same bytes sent anew (not a redelivery) are another message, kept again.
+    ingest.handle_many([Incoming(topic, b"garbage")])
+    assert count(api, RejectRow) == 2

@@ -76,6 +76,7 @@ def test_workers_are_confined_to_their_own_topics(secured: tuple[int, dict[str, 
     port, credentials = secured
     ingest = Session(port, INGEST_USER, credentials[INGEST_USER])
     assert ingest.subscribe("$share/gridwatch/gw/+/up/+/+") == [1]
+    assert ingest.subscribe("owntracks/+/+") == [1]
 
     def as_w1() -> Session:
         session = Session(port, "w1", credentials["w1"])
@@ -87,9 +88,14 @@ def test_workers_are_confined_to_their_own_topics(secured: tuple[int, dict[str, 
     assert allowed.subscribe("gw/339921/down/w1/ack") == [1]
     allowed.close()
     # Each refusal on a fresh connection: Mosquitto may also drop a client after a refused publish.
+    phone = as_w1()
+    assert phone.publish("owntracks/w1/phone") == 0
+    phone.close()
     for forged in (
         "gw/339921/up/w2/report",
         "gw/339921/down/w2/ack",
+        "owntracks/w2/phone",
+        "owntracks/w1/phone/cmd",
     ):  # as somebody else; the platform's answer
         session = as_w1()
         assert session.publish(forged) == NOT_AUTHORIZED
@@ -104,7 +110,12 @@ def test_workers_are_confined_to_their_own_topics(secured: tuple[int, dict[str, 
     assert ingest.publish("gw/339921/down/w2/ack") == 0
     threading.Event().wait(0.5)
     assert snoop.messages == []
-    assert sorted(ingest.messages) == ["gw/339921/up/w1/report", "gw/339921/up/w2/report"]  # nothing forged
+    # Nothing forged: w1's own report and OwnTracks location, w2's report.
+    assert sorted(ingest.messages) == [
+        "gw/339921/up/w1/report",
+        "gw/339921/up/w2/report",
+        "owntracks/w1/phone",
+    ]
     for session in (snoop, w2, ingest):
         session.close()
 

@@ -311,6 +311,8 @@ class RejectRow(SQLModel, table=True):
     device: str | None = None
     reason: str
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # sha256 of raw: a redelivered message (DUP) that was kept already is not kept twice.
+    digest: str | None = Field(default=None, index=True, max_length=64)
 
 
 class TokenRow(SQLModel, table=True):

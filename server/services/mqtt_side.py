@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -85,11 +86,28 @@ class SqlRejects:
         self.engine = engine
         self.clock = clock
 
-    def keep(self, topic: str, device: str | None, reason: str, raw: bytes) -> None:
+    def keep(
+        self, topic: str, device: str | None, reason: str, raw: bytes, redelivered: bool = False
+    ) -> None:
+        digest = hashlib.sha256(raw).hexdigest()
         with Session(self.engine) as session:
+            # A redelivery of a message kept before its worker died unacknowledged: kept once.
+            if (
+                redelivered
+                and session.exec(
+                    select(RejectRow.id).where(RejectRow.topic == topic, RejectRow.digest == digest)
+                ).first()
+            ):
+                return
             session.add(
                 RejectRow(
-                    at=self.clock(), channel="mqtt", topic=topic, device=device, reason=reason[:2000], raw=raw
+                    at=self.clock(),
+                    channel="mqtt",
+                    topic=topic,
+                    device=device,
+                    reason=reason[:2000],
+                    raw=raw,
+                    digest=digest,
                 )
             )
             session.commit()
