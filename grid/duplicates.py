@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from grid.geo import distance_m
+from grid.geo import METRES_PER_DEGREE_LAT, distance_m
 from grid.incident import Incident
 
 DUPLICATE_RADIUS_M = 50.0
@@ -33,6 +33,9 @@ def probable_duplicate(
         if incident.category != category or not incident.is_open:
             continue
         if abs(at - incident.reported_at) > window:
+            continue
+        # A degree of latitude is the same everywhere: most candidates fail here, cheaply.
+        if abs(incident.lat - lat) * METRES_PER_DEGREE_LAT > radius_m:
             continue
         d = distance_m(lon, lat, incident.lon, incident.lat)
         if d > radius_m:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -86,12 +86,22 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True):
     snapshot: str | None = None
 
 
+class NearQuery(NamedTuple):
+    """Open incidents of a category within a box around a point, reported since a moment."""
+
+    category: str
+    lon: float
+    lat: float
+    radius_deg: float
+    since: dt.datetime
+
+
 class IntakeStore(Protocol):
     def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]: ...
 
-    def open_near(
-        self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
-    ) -> Sequence[Incident]: ...
+    def open_near_many(self, queries: Sequence[NearQuery]) -> list[Sequence[Incident]]:
+        """The answer to each query, in order (a batch asks once)."""
+        ...
 
     def open_alerts(self, device: str, category: str, since: dt.datetime) -> Sequence[OpenAlert]:
         """Open alert incidents the device raised in the category, last seen since `since`."""
@@ -172,7 +182,7 @@ class Intake:
         keys = [(r.device, r.client_id) for r in reports]
         earlier = self.store.by_client_ids(keys)
         first_in_batch: dict[tuple[str, str], int] = {}
-        admitted: list[tuple[int, Admission]] = []
+        fresh: list[int] = []
         for i, (report, key) in enumerate(zip(reports, keys, strict=True)):
             try:
                 check_report(report, domain, now)
@@ -183,11 +193,17 @@ class Intake:
                 results[i] = msgspec.structs.replace(earlier[key], replayed=True)
             elif key not in first_in_batch:
                 first_in_batch[key] = i
-                try:
-                    batch = [a for _, a in admitted]
-                    admitted.append((i, self._admit(report, domain, now, incident_id, batch)))
-                except DomainError as refusal:
-                    results[i] = refusal
+                fresh.append(i)
+        admitted: list[tuple[int, Admission]] = []
+        batch: list[Admission] = []
+        for i, nearby in zip(fresh, self._nearby([reports[i] for i in fresh]), strict=True):
+            try:
+                admission = self._admit(reports[i], domain, now, incident_id, batch, nearby)
+            except DomainError as refusal:
+                results[i] = refusal
+            else:
+                admitted.append((i, admission))
+                batch.append(admission)
         if admitted:
             try:
                 self.store.create([a for _, a in admitted])
@@ -208,6 +224,25 @@ class Intake:
                 )
         return [r for r in results if r is not None]
 
+    def _nearby(self, reports: Sequence[Report]) -> list[Sequence[Incident]]:
+        """Candidates for each (checked) report's duplicate check, in one query for the batch."""
+        queries: list[NearQuery] = []
+        asked: list[int] = []
+        for i, r in enumerate(reports):
+            try:
+                lon, lat = self.convert(r.lon, r.lat, r.crs)
+            except ValueError:
+                continue  # refused in _admit
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                continue
+            radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
+            queries.append(NearQuery(r.category, lon, lat, radius, r.ts - DUPLICATE_WINDOW))
+            asked.append(i)
+        found: list[Sequence[Incident]] = [() for _ in reports]
+        for i, answer in zip(asked, self.store.open_near_many(queries) if queries else [], strict=True):
+            found[i] = answer
+        return found
+
     def _one_by_one(self, report: Report, incident_id: Callable[[], str]) -> Outcome | DomainError:
         # Alone, a key taken meanwhile is found by by_client_ids and answered as a replay.
         [result] = self.submit_many([report], incident_id)
@@ -220,6 +255,7 @@ class Intake:
         now: dt.datetime,
         incident_id: Callable[[], str],
         batch: Sequence[Admission],
+        nearby: Sequence[Incident],
     ) -> Admission:
         category = domain.catalog.category(report.category)
         if report.source is Source.ALERT:
@@ -261,12 +297,8 @@ class Intake:
                 in_review=self._in_review(report, category),
             )
         )
-        radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
-        nearby = [
-            *self.store.open_near(category.code, lon, lat, radius, report.ts - DUPLICATE_WINDOW),
-            *(a.outcome.incident for a in batch if a.merge_into is None),
-        ]
-        twin = probable_duplicate(category.code, lon, lat, report.ts, nearby)
+        candidates = [*nearby, *(a.outcome.incident for a in batch if a.merge_into is None)]
+        twin = probable_duplicate(category.code, lon, lat, report.ts, candidates)
         record = FlowRecord(
             incident=incident.id,
             action="report",

@@ -9,7 +9,8 @@ import msgspec
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from sync.codecs import Ack, AlertMessage, PingMessage, ReportMessage
+from sync.codecs import Ack, AlertMessage, PingMessage, ReportMessage, Task
+from sync.relay import OutboxEvent
 from sync.topics import ack_topic
 
 DOC = yaml.safe_load(
@@ -23,8 +24,10 @@ DOC = yaml.safe_load(
         (DOC["components"]["messages"]["report"]["payload"], ReportMessage),
         (DOC["components"]["messages"]["alert"]["payload"], AlertMessage),
         (DOC["components"]["schemas"]["ping"], PingMessage),
+        (DOC["components"]["messages"]["task"]["payload"], Task),
+        (DOC["components"]["messages"]["event"]["payload"], OutboxEvent),
     ],
-    ids=["report", "alert", "ping"],
+    ids=["report", "alert", "ping", "task", "event"],
 )
 def test_payload_fields_match_the_codec(payload: dict[str, Any], codec: type[msgspec.Struct]) -> None:
     assert set(payload["properties"]) == set(codec.__struct_fields__)

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, and_, case, delete, func, literal, or_, tuple_, update
+from sqlalchemy import Engine, and_, case, delete, func, insert, literal, or_, tuple_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from grid.alerts import OpenAlert
 from grid.domain import Domain
 from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
-from grid.intake import Admission, ClientIdTaken, Outcome
+from grid.intake import Admission, ClientIdTaken, NearQuery, Outcome
 from grid.lifecycle import Action
 from grid.places import village_of
 from server.db.tables import AlertRow, AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
@@ -90,23 +91,31 @@ def to_assignment(row: AssignmentRow) -> Assignment:
     )
 
 
-def assignment_row(
+# Rows are written as plain values in bulk INSERTs: a batch of reports builds no ORM objects.
+
+
+def insert_rows(session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(table), list(rows))
+
+
+def assignment_values(
     incident_id: str, assignment: Assignment, at: dt.datetime, by: str, reason: str | None
-) -> AssignmentRow:
-    return AssignmentRow(
-        incident=incident_id,
-        current=True,
-        lead=assignment.lead,
-        support=list(assignment.support),
-        informed=list(assignment.informed),
-        matters=list(assignment.matters),
-        basis=assignment.basis.value,
-        agreement=assignment.agreement,
-        explanation=msgspec.to_builtins(assignment.explanation),
-        at=at,
-        by=by,
-        reason=reason,
-    )
+) -> dict[str, Any]:
+    return {
+        "incident": incident_id,
+        "current": True,
+        "lead": assignment.lead,
+        "support": list(assignment.support),
+        "informed": list(assignment.informed),
+        "matters": list(assignment.matters),
+        "basis": assignment.basis.value,
+        "agreement": assignment.agreement,
+        "explanation": msgspec.to_builtins(assignment.explanation),
+        "at": at,
+        "by": by,
+        "reason": reason,
+    }
 
 
 def _state_columns(incident: Incident) -> dict[str, Any]:
@@ -133,15 +142,16 @@ def units_of(assignment: Assignment | None) -> list[str]:
     return list(dict.fromkeys([assignment.lead, *assignment.support, *assignment.informed]))
 
 
-def unit_rows(incident_id: str, assignment: Assignment | None) -> list[IncidentUnitRow]:
-    return [IncidentUnitRow(incident=incident_id, unit=u) for u in units_of(assignment)]
+def unit_values(incident_id: str, assignment: Assignment | None) -> list[dict[str, Any]]:
+    return [{"incident": incident_id, "unit": u} for u in units_of(assignment)]
 
 
-def flow_row(record: FlowRecord) -> FlowRow:
-    return FlowRow(**msgspec.to_builtins(record, builtin_types=(dt.datetime,)))
+def flow_values(record: FlowRecord) -> dict[str, Any]:
+    values: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(dt.datetime,))
+    return values
 
 
-def event_row(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> EventRow:
+def event_values(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> dict[str, Any]:
     assignment = incident.assignment
     payload = {
         "id": incident.id,
@@ -159,9 +169,14 @@ def event_row(kind: str, incident: Incident, at: dt.datetime, **extra: Any) -> E
         **extra,
     }
     units = [] if assignment is None else [assignment.lead, *assignment.support, *assignment.informed]
-    return EventRow(
-        at=at, kind=kind, incident=incident.id, township=incident.township, units=units, payload=payload
-    )
+    return {
+        "at": at,
+        "kind": kind,
+        "incident": incident.id,
+        "township": incident.township,
+        "units": units,
+        "payload": payload,
+    }
 
 
 class SqlIntakeStore:
@@ -222,27 +237,84 @@ class SqlIntakeStore:
                 for r in rows
             ]
 
-    def open_near(
-        self, category: str, lon: float, lat: float, radius_deg: float, since: dt.datetime
-    ) -> Sequence[Incident]:
+    def open_near_many(self, queries: Sequence[NearQuery]) -> list[Sequence[Incident]]:
+        boxes = [
+            and_(
+                col(IncidentRow.category) == q.category,
+                col(IncidentRow.lon).between(q.lon - q.radius_deg, q.lon + q.radius_deg),
+                col(IncidentRow.lat).between(q.lat - q.radius_deg, q.lat + q.radius_deg),
+            )
+            for q in queries
+        ]
         with Session(self.engine) as session:
-            rows = session.exec(
-                select(IncidentRow).where(
-                    IncidentRow.category == category,
+            rows = session.execute(
+                sa_select(
+                    *(
+                        col(c)
+                        for c in (
+                            IncidentRow.id,
+                            IncidentRow.source,
+                            IncidentRow.category,
+                            IncidentRow.lon,
+                            IncidentRow.lat,
+                            IncidentRow.reported_at,
+                            IncidentRow.state,
+                        )
+                    )
+                ).where(
                     col(IncidentRow.state).in_(OPEN_STATES),
-                    col(IncidentRow.lon).between(lon - radius_deg, lon + radius_deg),
-                    col(IncidentRow.lat).between(lat - radius_deg, lat + radius_deg),
-                    IncidentRow.reported_at >= since,
+                    col(IncidentRow.reported_at) >= min(q.since for q in queries),
+                    or_(*boxes),
                 )
             ).all()
-            return [to_incident(r, None) for r in rows]
+        by_category: dict[str, list[Incident]] = {}
+        for id_, source, category, lon, lat, reported_at, state in rows:
+            by_category.setdefault(category, []).append(
+                Incident(
+                    id=id_,
+                    source=Source(source),
+                    category=category,
+                    lon=lon,
+                    lat=lat,
+                    reported_at=reported_at,
+                    state=IncidentState(state),
+                )
+            )
+        return [
+            [
+                i
+                for i in by_category.get(q.category, ())
+                if abs(i.lon - q.lon) <= q.radius_deg
+                and abs(i.lat - q.lat) <= q.radius_deg
+                and i.reported_at >= q.since
+            ]
+            for q in queries
+        ]
 
     def create(self, admissions: Sequence[Admission]) -> None:
+        fresh = [a for a in admissions if a.merge_into is None]
+        flows = [flow_values(r) for a in admissions for r in a.records]
+        events = [
+            self._created_event(a) if a.merge_into is None else self._merged_event(a) for a in admissions
+        ]
         with Session(self.engine) as session:
-            for admission in admissions:
-                if admission.merge_into is None:
-                    self._add(session, admission)
-            session.flush()  # the incidents a later alert of the same batch joins exist now
+            insert_rows(session, IncidentRow, [self._incident_values(a) for a in fresh])
+            insert_rows(
+                session,
+                AssignmentRow,
+                [
+                    assignment_values(a.outcome.incident.id, assignment, a.records[0].at, "router", None)
+                    for a in fresh
+                    if (assignment := a.outcome.incident.assignment) is not None
+                ],
+            )
+            insert_rows(
+                session,
+                IncidentUnitRow,
+                [u for a in fresh for u in unit_values(a.outcome.incident.id, a.outcome.incident.assignment)],
+            )
+            insert_rows(session, FlowRow, flows)
+            insert_rows(session, EventRow, events)
             for admission in admissions:
                 if admission.seen_at is not None and admission.outcome.incident.source is Source.ALERT:
                     self._add_alert(session, admission)
@@ -255,24 +327,41 @@ class SqlIntakeStore:
                 raise
 
     @staticmethod
+    def _created_event(admission: Admission) -> dict[str, Any]:
+        outcome = admission.outcome
+        return event_values(
+            "incident.created",
+            outcome.incident,
+            admission.records[0].at,
+            probable_duplicate_of=outcome.probable_duplicate_of,
+        )
+
+    @staticmethod
+    def _merged_event(admission: Admission) -> dict[str, Any]:
+        # A joining alert leaves an event, so the duty officer sees the matter is still going on.
+        return event_values("incident.alert_merged", admission.outcome.incident, admission.records[0].at)
+
+    @staticmethod
     def _add_alert(session: Session, admission: Admission) -> None:
-        """Keep the alert and count it on its incident; a joining alert also leaves a history line
-        and an event, so the duty officer sees the matter is still going on."""
+        """Keep the alert and count it on its incident."""
         incident = admission.outcome.incident
         seen_at = admission.seen_at
         assert seen_at is not None
-        now = admission.records[0].at
-        session.add(
-            AlertRow(
-                device=admission.device,
-                client_id=admission.client_id,
-                incident=incident.id,
-                merged=admission.merge_into is not None,
-                seen_at=seen_at,
-                confidence=admission.confidence,
-                snapshot=admission.snapshot,
-                received_at=now,
-            )
+        insert_rows(
+            session,
+            AlertRow,
+            [
+                {
+                    "device": admission.device,
+                    "client_id": admission.client_id,
+                    "incident": incident.id,
+                    "merged": admission.merge_into is not None,
+                    "seen_at": seen_at,
+                    "confidence": admission.confidence,
+                    "snapshot": admission.snapshot,
+                    "received_at": admission.records[0].at,
+                }
+            ],
         )
         seen = literal(seen_at, UtcDateTime())  # typed, so SQLite stores it in UTC like the column
         session.exec(
@@ -286,51 +375,40 @@ class SqlIntakeStore:
                 ),
             )
         )
-        if admission.merge_into is not None:
-            session.add_all(flow_row(r) for r in admission.records)
-            session.add(event_row("incident.alert_merged", incident, now))
 
     @staticmethod
-    def _add(session: Session, admission: Admission) -> None:
+    def _incident_values(admission: Admission) -> dict[str, Any]:
         outcome = admission.outcome
         incident = outcome.incident
-        now = admission.records[0].at if admission.records else dt.datetime.now(dt.UTC)
-        session.add(
-            IncidentRow(
-                id=incident.id,
-                source=incident.source.value,
-                category=incident.category,
-                lon=incident.lon,
-                lat=incident.lat,
-                accuracy=incident.accuracy,
-                cell=incident.cell,
-                village=village_of(incident.cell) if incident.cell else None,
-                township=incident.township,
-                snapped=incident.snapped,
-                index_version=incident.index_version,
-                urgent=incident.urgent,
-                text=incident.text,
-                media=list(incident.media),
-                subject=incident.subject,
-                probable_duplicate_of=outcome.probable_duplicate_of,
-                reported_at=incident.reported_at,
-                created_at=now,
-                updated_at=now,
-                device=admission.device,
-                client_id=admission.client_id,
-                reporter=admission.reporter,
-                alert_count=0,
-                last_seen=admission.seen_at if incident.source is Source.ALERT else None,
-                **_state_columns(incident),
-            )
-        )
-        if incident.assignment is not None:
-            session.add(assignment_row(incident.id, incident.assignment, now, "router", None))
-            session.add_all(unit_rows(incident.id, incident.assignment))
-        session.add_all(flow_row(r) for r in admission.records)
-        session.add(
-            event_row("incident.created", incident, now, probable_duplicate_of=outcome.probable_duplicate_of)
-        )
+        now = admission.records[0].at
+        return {
+            "id": incident.id,
+            "source": incident.source.value,
+            "category": incident.category,
+            "lon": incident.lon,
+            "lat": incident.lat,
+            "accuracy": incident.accuracy,
+            "cell": incident.cell,
+            "village": village_of(incident.cell) if incident.cell else None,
+            "township": incident.township,
+            "snapped": incident.snapped,
+            "index_version": incident.index_version,
+            "urgent": incident.urgent,
+            "text": incident.text,
+            "media": list(incident.media),
+            "subject": incident.subject,
+            "probable_duplicate_of": outcome.probable_duplicate_of,
+            "reported_at": incident.reported_at,
+            "created_at": now,
+            "updated_at": now,
+            "device": admission.device,
+            "client_id": admission.client_id,
+            "reporter": admission.reporter,
+            "revision": 0,
+            "alert_count": 0,
+            "last_seen": admission.seen_at if incident.source is Source.ALERT else None,
+            **_state_columns(incident),
+        }
 
 
 def with_assignments(session: Session, rows: Sequence[IncidentRow]) -> list[Incident]:
@@ -490,8 +568,8 @@ class IncidentService:
                 f"事件 {row.id} 已被他人修改，请刷新后重试",
                 incident=row.id,
             )
-        self.session.add_all(flow_row(r) for r in records)
-        self.session.add(event_row(kind, after, now))
+        insert_rows(self.session, FlowRow, [flow_values(r) for r in records])
+        insert_rows(self.session, EventRow, [event_values(kind, after, now)])
         self.session.commit()
         self.session.expire_all()
 
@@ -529,8 +607,12 @@ class IncidentService:
         after, record = domain.lifecycle.reroute(before, assignment, actor=actor, at=now, reason=reason)
         current.current = False
         self.session.add(current)
-        self.session.add(assignment_row(incident_id, assignment, now, actor, record.reason))
+        insert_rows(
+            self.session,
+            AssignmentRow,
+            [assignment_values(incident_id, assignment, now, actor, record.reason)],
+        )
         self.session.exec(delete(IncidentUnitRow).where(col(IncidentUnitRow.incident) == incident_id))
-        self.session.add_all(unit_rows(incident_id, assignment))
+        insert_rows(self.session, IncidentUnitRow, unit_values(incident_id, assignment))
         self._save(row, after, [record], "incident.reroute", now)
         return after
