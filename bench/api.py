@@ -105,7 +105,8 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--port", str(port)],
+        # The API alone: no embedded broker, ingest or relay sharing its process (see BENCHMARKS.md).
+        [sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--no-field", "--port", str(port)],
         env=env,
         cwd=folder,
         stdout=subprocess.DEVNULL,
