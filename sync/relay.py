@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -30,6 +29,10 @@ POLL_SECONDS = 0.25
 # Outbox ids come from a sequence: on PostgreSQL a later id can commit before an earlier one, and a
 # rolled-back transaction leaves a hole for good. A hole is waited for this long, then passed.
 GAP_WAIT_SECONDS = 5.0
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class OutboxEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,14 +55,17 @@ class Outbox(Protocol):
         ...
 
 
-def contiguous(events: Sequence[OutboxEvent], cursor: int) -> int:
-    """How many of `events` (ordered by id) follow the cursor without a hole."""
-    n = 0
-    for expected, event in enumerate(events, start=cursor + 1):
-        if event.id != expected:
-            break
-        n += 1
-    return n
+def readable(ids: Sequence[int], times: Sequence[dt.datetime], cursor: int, now: dt.datetime) -> int:
+    """How many of the outbox rows after `cursor` (ids ascending, with their commit times) may be
+    read now: up to the first hole that may still fill. A hole is given up on when the row after it
+    is older than GAP_WAIT_SECONDS (that transaction rolled back). Shared by the relay and the
+    HTTP live stream, so neither skips an event that commits late."""
+    expected = cursor + 1
+    for n, (id_, at) in enumerate(zip(ids, times, strict=True)):
+        if id_ != expected and (now - at).total_seconds() < GAP_WAIT_SECONDS:
+            return n
+        expected = id_ + 1
+    return len(ids)
 
 
 def event_topic(county: str, event: OutboxEvent) -> str:
@@ -118,8 +124,6 @@ class Relay:
         self.workers_in = workers_in
         self.host, self.port = host, port
         self.published = 0
-        # The hole the relay is waiting at (the id after the cursor) and since when.
-        self.gap: tuple[int, float] | None = None
         self.connected = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"relay-{client_id}", daemon=True)
@@ -155,16 +159,9 @@ class Relay:
         events = list(self.outbox.after(cursor, BATCH))
         if not events:
             return False
-        ready = contiguous(events, cursor)
-        if ready == 0:
-            first_seen = self.gap[1] if self.gap and self.gap[0] == cursor + 1 else time.monotonic()
-            self.gap = (cursor + 1, first_seen)
-            if time.monotonic() - first_seen < GAP_WAIT_SECONDS:
-                return False
-            log.warning("outbox ids %d..%d never committed; passing them", cursor + 1, events[0].id - 1)
-            ready = 1 + contiguous(events[1:], events[0].id)
-        self.gap = None
-        events = events[:ready]
+        events = events[: readable([e.id for e in events], [e.at for e in events], cursor, utc_now())]
+        if not events:
+            return False
         infos = [
             self.client.publish(topic, payload, qos=1)
             for event in events

@@ -148,13 +148,12 @@ def test_two_relays_publish_every_event(api: Api, broker: Broker) -> None:
 def test_a_hole_in_the_outbox_is_waited_for_then_passed() -> None:
     import datetime as dt
 
-    from sync.relay import OutboxEvent, contiguous
+    from sync.relay import GAP_WAIT_SECONDS, readable
 
-    def event(n: int) -> OutboxEvent:
-        return OutboxEvent(
-            id=n, at=dt.datetime.now(dt.UTC), kind="k", incident=None, township=None, units=[], payload={}
-        )
-
-    assert contiguous([event(n) for n in (4, 5, 6)], 3) == 3
-    assert contiguous([event(n) for n in (4, 6, 7)], 3) == 1  # 5 is not committed yet
-    assert contiguous([event(n) for n in (5, 6)], 3) == 0
+    now = dt.datetime(2026, 6, 16, 9, tzinfo=dt.UTC)
+    fresh, old = now, now - dt.timedelta(seconds=GAP_WAIT_SECONDS + 1)
+    assert readable([4, 5, 6], [fresh] * 3, 3, now) == 3
+    assert readable([4, 6, 7], [fresh] * 3, 3, now) == 1  # 5 may still commit
+    assert readable([5, 6], [fresh] * 2, 3, now) == 0
+    assert readable([5, 6], [old, fresh], 3, now) == 2  # 4 rolled back long ago: passed
+    assert readable([5, 7], [old, fresh], 3, now) == 1  # but 6 may still commit

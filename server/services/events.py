@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from server.auth import Principal, Role
 from server.db.tables import EventRow, IncidentRow, RelayCursorRow
-from sync.relay import OutboxEvent
+from sync.relay import OutboxEvent, readable, utc_now
 
 
 def visible(principal: Principal, event: EventRow, reporters: dict[str, str | None]) -> bool:
@@ -26,10 +26,22 @@ def visible(principal: Principal, event: EventRow, reporters: dict[str, str | No
 
 
 def events_after(engine: Engine, principal: Principal, cursor: int, limit: int) -> tuple[list[EventRow], int]:
-    """Events after `cursor` that the caller may see, and the cursor to resume from (the last event
-    read, seen or not, so filtered-out events are not read again)."""
+    """Events after `cursor` that the caller may see, and the cursor to resume from: the last event
+    read, seen or not (filtered-out events are not read again), and never past a hole that may
+    still fill (sync.relay.readable)."""
     with Session(engine) as session:
-        query = select(EventRow).where(col(EventRow.id) > cursor)
+        outbox = session.exec(
+            select(EventRow.id, EventRow.at)
+            .where(col(EventRow.id) > cursor)
+            .order_by(col(EventRow.id))
+            .limit(limit)
+        ).all()
+        ids = [int(i or 0) for i, _ in outbox]
+        ready = readable(ids, [at for _, at in outbox], cursor, utc_now())
+        if ready == 0:
+            return [], cursor
+        through = ids[ready - 1]
+        query = select(EventRow).where(col(EventRow.id) > cursor, col(EventRow.id) <= through)
         if principal.role in (Role.ADMIN, Role.DUTY):
             if principal.scope_kind == "township":
                 query = query.where(EventRow.township == principal.scope_id)
@@ -44,8 +56,7 @@ def events_after(engine: Engine, principal: Principal, cursor: int, limit: int) 
                 select(IncidentRow.id, IncidentRow.reporter).where(col(IncidentRow.id).in_(incidents))
             ).all()
         )
-    last = rows[-1].id if rows else cursor
-    return [r for r in rows if visible(principal, r, reporters)], int(last or cursor)
+    return [r for r in rows if visible(principal, r, reporters)], through
 
 
 class SqlOutbox:
