@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from geodata.dataset import load_dataset
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.commands import ROOT, run_gridwatch
 
 
 def gridwatch(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], input=stdin, capture_output=True, timeout=120, cwd=ROOT
-    )
+    return run_gridwatch(*args, stdin=stdin, text=False)
 
 
 @pytest.fixture(scope="module")

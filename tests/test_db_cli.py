@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,8 @@ import server.db.tables  # noqa: F401  (registers the tables)
 from server.cli import main
 from server.db import migrate
 from server.db.engine import make_engine
+from tests.commands import run_gridwatch
 from tests.postgres import create_database
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -44,14 +42,7 @@ def test_migrations_build_exactly_the_models(
 
 def gridwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}"}
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_gridwatch(*args, env=env, cwd=tmp_path)
 
 
 def test_db_commands(tmp_path: Path) -> None:

@@ -17,20 +17,12 @@ from sqlmodel import Session, col, func, select
 from server.db.engine import make_engine
 from server.db.tables import AlertRow, IncidentRow, PatrolDayRow, RejectRow
 from tests.api_support import Template, database_for_test
+from tests.commands import ROOT, run_gridwatch
 from tests.mqtt_broker import mosquitto
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def gridwatch(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
+def gridwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_gridwatch(*args, env=env)
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""Running the `gridwatch` command as a user does: a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_gridwatch(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    stdin: bytes | None = None,
+    text: bool = True,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[Any]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=None if env is None else dict(env),
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+    )
