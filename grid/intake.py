@@ -71,6 +71,14 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     merged: bool = False
 
 
+class Sighting(msgspec.Struct, frozen=True, kw_only=True):
+    """What one alert saw: kept with the incident it opened or joined."""
+
+    at: dt.datetime
+    confidence: float | None
+    snapshot: str | None
+
+
 class Admission(msgspec.Struct, frozen=True, kw_only=True):
     """A new incident as the store writes it: with its history and the key it was reported under."""
 
@@ -79,11 +87,9 @@ class Admission(msgspec.Struct, frozen=True, kw_only=True):
     device: str
     client_id: str
     reporter: str | None
-    # Alerts: the incident an alert joins (None: it opens outcome.incident), and what it saw.
+    # Alerts only: what it saw, and the incident it joins (None: it opens outcome.incident).
+    sighting: Sighting | None = None
     merge_into: str | None = None
-    seen_at: dt.datetime | None = None
-    confidence: float | None = None
-    snapshot: str | None = None
 
 
 class NearQuery(NamedTuple):
@@ -98,6 +104,10 @@ class NearQuery(NamedTuple):
 
 class IntakeStore(Protocol):
     def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]: ...
+
+    def joined_alerts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
+        """The answers of alerts that joined an open incident (they have no incident of their own)."""
+        ...
 
     def open_near_many(self, queries: Sequence[NearQuery]) -> list[Sequence[Incident]]:
         """The answer to each query, in order (a batch asks once)."""
@@ -181,8 +191,14 @@ class Intake:
         results: list[Outcome | DomainError | None] = [None] * len(reports)
         keys = [(r.device, r.client_id) for r in reports]
         earlier = self.store.by_client_ids(keys)
+        alerts = [
+            k for r, k in zip(reports, keys, strict=True) if r.source is Source.ALERT and k not in earlier
+        ]
+        if alerts:
+            earlier.update(self.store.joined_alerts(alerts))
         first_in_batch: dict[tuple[str, str], int] = {}
-        fresh: list[int] = []
+        # The WGS-84 point of each report to admit, in order.
+        points: dict[int, tuple[float, float]] = {}
         for i, (report, key) in enumerate(zip(reports, keys, strict=True)):
             try:
                 check_report(report, domain, now)
@@ -193,12 +209,15 @@ class Intake:
                 results[i] = msgspec.structs.replace(earlier[key], replayed=True)
             elif key not in first_in_batch:
                 first_in_batch[key] = i
-                fresh.append(i)
+                try:
+                    points[i] = self._wgs84(report)
+                except DomainError as refusal:
+                    results[i] = refusal
         admitted: list[tuple[int, Admission]] = []
         batch: list[Admission] = []
-        for i, nearby in zip(fresh, self._nearby([reports[i] for i in fresh]), strict=True):
+        for i, nearby in zip(points, self._nearby([(reports[i], p) for i, p in points.items()]), strict=True):
             try:
-                admission = self._admit(reports[i], domain, now, incident_id, batch, nearby)
+                admission = self._admit(reports[i], points[i], domain, now, incident_id, batch, nearby)
             except DomainError as refusal:
                 results[i] = refusal
             else:
@@ -224,24 +243,21 @@ class Intake:
                 )
         return [r for r in results if r is not None]
 
-    def _nearby(self, reports: Sequence[Report]) -> list[Sequence[Incident]]:
-        """Candidates for each (checked) report's duplicate check, in one query for the batch."""
-        queries: list[NearQuery] = []
-        asked: list[int] = []
-        for i, r in enumerate(reports):
-            try:
-                lon, lat = self.convert(r.lon, r.lat, r.crs)
-            except ValueError:
-                continue  # refused in _admit
-            if not (math.isfinite(lon) and math.isfinite(lat)):
-                continue
-            radius = degrees_covering(DUPLICATE_RADIUS_M, lat)
-            queries.append(NearQuery(r.category, lon, lat, radius, r.ts - DUPLICATE_WINDOW))
-            asked.append(i)
-        found: list[Sequence[Incident]] = [() for _ in reports]
-        for i, answer in zip(asked, self.store.open_near_many(queries) if queries else [], strict=True):
-            found[i] = answer
-        return found
+    def _wgs84(self, report: Report) -> tuple[float, float]:
+        try:
+            return self.convert(report.lon, report.lat, report.crs)
+        except ValueError:
+            raise _refuse(f"unknown crs {report.crs!r}", f"未知的坐标系 {report.crs!r}", "crs") from None
+
+    def _nearby(self, reports: Sequence[tuple[Report, tuple[float, float]]]) -> list[Sequence[Incident]]:
+        """Candidates for each report's duplicate check, in one query for the batch."""
+        queries = [
+            NearQuery(
+                r.category, lon, lat, degrees_covering(DUPLICATE_RADIUS_M, lat), r.ts - DUPLICATE_WINDOW
+            )
+            for r, (lon, lat) in reports
+        ]
+        return self.store.open_near_many(queries) if queries else []
 
     def _one_by_one(self, report: Report, incident_id: Callable[[], str]) -> Outcome | DomainError:
         # Alone, a key taken meanwhile is found by by_client_ids and answered as a replay.
@@ -251,6 +267,7 @@ class Intake:
     def _admit(
         self,
         report: Report,
+        point: tuple[float, float],
         domain: Domain,
         now: dt.datetime,
         incident_id: Callable[[], str],
@@ -258,14 +275,12 @@ class Intake:
         nearby: Sequence[Incident],
     ) -> Admission:
         category = domain.catalog.category(report.category)
-        if report.source is Source.ALERT:
-            joined = self._join_open_alert(report, now, batch)
+        sighting = _sighting(report)
+        if sighting is not None:
+            joined = self._join_open_alert(report, sighting, now, batch)
             if joined is not None:
                 return joined
-        try:
-            lon, lat = self.convert(report.lon, report.lat, report.crs)
-        except ValueError:
-            raise _refuse(f"unknown crs {report.crs!r}", f"未知的坐标系 {report.crs!r}", "crs") from None
+        lon, lat = point
         if _outside_county(domain, lon, lat):
             raise _refuse(
                 f"coordinates {lon:.6f}, {lat:.6f} are outside the county (lon and lat swapped?)",
@@ -316,9 +331,7 @@ class Intake:
             device=report.device,
             client_id=report.client_id,
             reporter=report.reporter,
-            seen_at=report.ts,
-            confidence=report.confidence,
-            snapshot=report.media[0] if report.media else None,
+            sighting=sighting,
         )
 
     @staticmethod
@@ -326,13 +339,13 @@ class Intake:
         return report.confidence is not None and needs_review(report.confidence, category.alert_confidence)
 
     def _join_open_alert(
-        self, report: Report, now: dt.datetime, batch: Sequence[Admission]
+        self, report: Report, sighting: Sighting, now: dt.datetime, batch: Sequence[Admission]
     ) -> Admission | None:
         earlier = self.store.open_alerts(report.device, report.category, report.ts - MERGE_WINDOW)
         in_batch = [
-            OpenAlert(incident=a.outcome.incident, device=a.device, last_seen=a.seen_at)
+            OpenAlert(incident=a.outcome.incident, device=a.device, last_seen=a.sighting.at)
             for a in batch
-            if a.seen_at is not None
+            if a.sighting is not None
         ]
         target = merge_target(report.device, report.category, report.ts, [*earlier, *in_batch])
         if target is None:
@@ -353,7 +366,13 @@ class Intake:
             client_id=report.client_id,
             reporter=None,
             merge_into=target.id,
-            seen_at=report.ts,
-            confidence=report.confidence,
-            snapshot=report.media[0] if report.media else None,
+            sighting=sighting,
         )
+
+
+def _sighting(report: Report) -> Sighting | None:
+    if report.source is not Source.ALERT:
+        return None
+    return Sighting(
+        at=report.ts, confidence=report.confidence, snapshot=report.media[0] if report.media else None
+    )

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from paho.mqtt.enums import MQTTProtocolVersion
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from server.db.tables import CountyRow
+from grid.places import county_of
 from server.runtime import Runtime
 from server.services.events import SqlOutbox
 from server.services.mqtt_side import SqlRoster
+from server.services.reference import first_county_code
 from sync.ingest import MqttIngest
 from sync.relay import OutboxEvent, Relay
 
@@ -105,13 +106,21 @@ class FieldSide:
             self.broker.start()
             protocol = MQTTProtocolVersion.MQTTv311
         with Session(self.runtime.engine) as session:
-            home = session.exec(select(CountyRow.code)).first() or "000000"
+            try:
+                home = first_county_code(session)
+            except LookupError:  # nothing loaded yet: only unlocated events need it
+                home = "000000"
 
-        def county_of(event: OutboxEvent) -> str:
-            return event.township[:6] if event.township else home
+        def county_for(event: OutboxEvent) -> str:
+            return county_of(event.township) if event.township else home
 
         self.ingest = MqttIngest(
-            self.runtime.field_ingest(), host, port, self.client_id, shared=self.shared, protocol=protocol
+            self.runtime.field_ingest(self.roster),
+            host,
+            port,
+            self.client_id,
+            shared=self.shared,
+            protocol=protocol,
         )
         self.ingest.start()
         if not self.ingest.connected.wait(30):
@@ -119,7 +128,7 @@ class FieldSide:
             raise RuntimeError(f"could not connect to the MQTT broker at {host}:{port}")
         self.relay = Relay(
             SqlOutbox(self.runtime.engine),
-            county_of,
+            county_for,
             self.roster.workers_in,
             host,
             port,

@@ -47,9 +47,11 @@ class Runtime:
         self.patrols = Patrols(self.domains, SqlPatrolStore(self.engine, self.clock), to_wgs84)
         self.metrics = Metrics(self.engine, self.clock)
 
-    def field_ingest(self) -> Ingest:
+    def field_ingest(self, roster: SqlRoster | None = None) -> Ingest:
         """The MQTT side's pipeline: reports and alerts into the intake, pings into patrols."""
-        return Ingest(self.intake, self.patrols, SqlRoster(self.engine), SqlRejects(self.engine, self.clock))
+        return Ingest(
+            self.intake, self.patrols, roster or SqlRoster(self.engine), SqlRejects(self.engine, self.clock)
+        )
 
 
 def runtime_from(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:

@@ -93,8 +93,13 @@ class Pending(NamedTuple):
 
 class PendingPings(NamedTuple):
     position: int
-    via: str
     pings: list[Ping]
+    # The OwnTracks phone they came from; None for the platform's own ping topic.
+    phone: owntracks.OwnTracksTopic | None = None
+
+    @property
+    def via(self) -> str:
+        return "gridwatch" if self.phone is None else "owntracks"
 
 
 def _ack(up: UpTopic, ack: Ack) -> Answer:
@@ -142,8 +147,8 @@ class Ingest:
         for via in {p.via for p in pings}:
             self.patrols.take([ping for p in pings if p.via == via for ping in p.pings], via)
         for p in pings:
-            if p.via == "owntracks":
-                answers[p.position] = self._regions_once(messages[p.position].topic)
+            if p.phone is not None:
+                answers[p.position] = self._regions_once(p.phone)
         return answers
 
     # -- gw/{c}/up/{d}/… ----------------------------------------------------------------------------
@@ -174,14 +179,18 @@ class Ingest:
                 return Pending(i, up, self._report(up, decode_report(raw)))
             if up.kind is UpKind.ALERT:
                 return Pending(i, up, self._alert(up, decode_alert(raw)))
-            return PendingPings(i, "gridwatch", self._pings(up.device, decode_pings(raw)))
+            return PendingPings(i, self._pings(up.device, decode_pings(raw)))
         except (PayloadError, PingRefused) as exc:
             return self._refuse(message, up, str(exc))
 
     @staticmethod
-    def _report(up: UpTopic, message: ReportMessage) -> Report:
-        if message.device is not None and message.device != up.device:
-            raise PayloadError(f"payload device {message.device!r} does not match topic device {up.device!r}")
+    def _same_device(up: UpTopic, named: str) -> None:
+        if named != up.device:
+            raise PayloadError(f"payload device {named!r} does not match topic device {up.device!r}")
+
+    def _report(self, up: UpTopic, message: ReportMessage) -> Report:
+        if message.device is not None:
+            self._same_device(up, message.device)
         return Report(
             device=f"worker:{up.device}",
             client_id=message.id,
@@ -199,8 +208,7 @@ class Ingest:
         )
 
     def _alert(self, up: UpTopic, message: AlertMessage) -> Report:
-        if message.device != up.device:
-            raise PayloadError(f"payload device {message.device!r} does not match topic device {up.device!r}")
+        self._same_device(up, message.device)
         device = self.roster.device(up.device)
         if device is None:
             raise PayloadError(f"device {up.device!r} is not in the device registry")
@@ -279,11 +287,10 @@ class Ingest:
         except (PayloadError, PingRefused) as exc:
             self._keep(message, where.user, str(exc))
             return None
-        return PendingPings(i, "owntracks", [ping])
+        return PendingPings(i, [ping], where)
 
-    def _regions_once(self, topic: str) -> Answer | None:
-        where = owntracks.parse_topic(topic)
-        if where is None or (where.user, where.device) in self.regions_sent:
+    def _regions_once(self, where: owntracks.OwnTracksTopic) -> Answer | None:
+        if (where.user, where.device) in self.regions_sent:
             return None
         self.regions_sent.add((where.user, where.device))
         index = self.intake.domain().index

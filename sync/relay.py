@@ -157,8 +157,6 @@ class Relay:
         """Publish one batch and move the cursor; True if there was anything."""
         cursor = self.outbox.cursor()
         events = list(self.outbox.after(cursor, BATCH))
-        if not events:
-            return False
         events = events[: readable([e.id for e in events], [e.at for e in events], cursor, utc_now())]
         if not events:
             return False

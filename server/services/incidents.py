@@ -21,7 +21,7 @@ from grid.alerts import OpenAlert
 from grid.domain import Domain
 from grid.errors import DomainError
 from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
-from grid.intake import Admission, ClientIdTaken, NearQuery, Outcome
+from grid.intake import Admission, ClientIdTaken, NearQuery, Outcome, Sighting
 from grid.lifecycle import Action
 from grid.places import village_of
 from server.db.tables import AlertRow, AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
@@ -188,36 +188,39 @@ class SqlIntakeStore:
     def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
         if not keys:
             return {}
-        wanted = list(set(keys))
         with Session(self.engine) as session:
             rows = session.exec(
                 select(IncidentRow).where(
-                    tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(wanted)
+                    tuple_(col(IncidentRow.device), col(IncidentRow.client_id)).in_(list(set(keys)))
                 )
             ).all()
-            found = {
+            return {
                 (r.device, r.client_id): Outcome(
                     incident=incident, replayed=True, probable_duplicate_of=r.probable_duplicate_of
                 )
                 for r, incident in zip(rows, with_assignments(session, rows), strict=True)
             }
-            # An alert that joined an open incident has no incident of its own: its answer is that one.
+
+    def joined_alerts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
+        with Session(self.engine) as session:
             joined = session.exec(
                 select(AlertRow).where(
-                    tuple_(col(AlertRow.device), col(AlertRow.client_id)).in_(wanted),
+                    tuple_(col(AlertRow.device), col(AlertRow.client_id)).in_(list(set(keys))),
                     col(AlertRow.merged).is_(True),
                 )
             ).all()
-            if joined:
-                targets = session.exec(
-                    select(IncidentRow).where(col(IncidentRow.id).in_({a.incident for a in joined}))
-                ).all()
-                by_id = {i.id: i for i in with_assignments(session, targets)}
-                for a in joined:
-                    found[(a.device, a.client_id)] = Outcome(
-                        incident=by_id[a.incident], replayed=True, probable_duplicate_of=None, merged=True
-                    )
-            return found
+            if not joined:
+                return {}
+            targets = session.exec(
+                select(IncidentRow).where(col(IncidentRow.id).in_({a.incident for a in joined}))
+            ).all()
+            by_id = {i.id: i for i in with_assignments(session, targets)}
+            return {
+                (a.device, a.client_id): Outcome(
+                    incident=by_id[a.incident], replayed=True, probable_duplicate_of=None, merged=True
+                )
+                for a in joined
+            }
 
     def open_alerts(self, device: str, category: str, since: dt.datetime) -> Sequence[OpenAlert]:
         with Session(self.engine) as session:
@@ -316,8 +319,8 @@ class SqlIntakeStore:
             insert_rows(session, FlowRow, flows)
             insert_rows(session, EventRow, events)
             for admission in admissions:
-                if admission.seen_at is not None and admission.outcome.incident.source is Source.ALERT:
-                    self._add_alert(session, admission)
+                if admission.sighting is not None:
+                    self._add_alert(session, admission, admission.sighting)
             try:
                 session.commit()
             except IntegrityError as exc:
@@ -342,11 +345,10 @@ class SqlIntakeStore:
         return event_values("incident.alert_merged", admission.outcome.incident, admission.records[0].at)
 
     @staticmethod
-    def _add_alert(session: Session, admission: Admission) -> None:
+    def _add_alert(session: Session, admission: Admission, sighting: Sighting) -> None:
         """Keep the alert and count it on its incident."""
         incident = admission.outcome.incident
-        seen_at = admission.seen_at
-        assert seen_at is not None
+        seen_at = sighting.at
         insert_rows(
             session,
             AlertRow,
@@ -357,8 +359,8 @@ class SqlIntakeStore:
                     "incident": incident.id,
                     "merged": admission.merge_into is not None,
                     "seen_at": seen_at,
-                    "confidence": admission.confidence,
-                    "snapshot": admission.snapshot,
+                    "confidence": sighting.confidence,
+                    "snapshot": sighting.snapshot,
                     "received_at": admission.records[0].at,
                 }
             ],
@@ -406,7 +408,7 @@ class SqlIntakeStore:
             "reporter": admission.reporter,
             "revision": 0,
             "alert_count": 0,
-            "last_seen": admission.seen_at if incident.source is Source.ALERT else None,
+            "last_seen": admission.sighting.at if admission.sighting else None,
             **_state_columns(incident),
         }
 

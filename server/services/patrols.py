@@ -11,6 +11,7 @@ from sqlalchemy import Engine, case, func
 from sqlmodel import Session, col, select
 
 from grid.patrols import CellCoverage, Presence, Visit, cell_coverage
+from grid.places import township_of
 from server.db.tables import CellRow, PatrolDayRow, WorkerPresenceRow, WorkerRow
 from server.db.upsert import upsert
 from server.services.listings import page_of
@@ -40,7 +41,7 @@ class SqlPatrolStore:
                         "cell": v.cell,
                         "day": v.day,
                         "worker": v.worker,
-                        "township": v.cell[:9],
+                        "township": township_of(v.cell),
                         "pings": v.pings,
                         "first_at": v.first_at,
                         "last_at": v.last_at,
