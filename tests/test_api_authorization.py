@@ -47,6 +47,7 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/rejects", expect({"admin"})),
     ("/whistles", expect({"admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"})),
     ("/events", expect(set(ROLES) - {"anon", "device"})),
+    ("/events/head", expect(set(ROLES) - {"anon", "device"})),
     ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/patrols/presence", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/health", dict.fromkeys(ROLES, 200)),

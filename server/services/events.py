@@ -59,6 +59,21 @@ def events_after(engine: Engine, principal: Principal, cursor: int, limit: int) 
     return [r for r in rows if visible(principal, r, reporters)], through
 
 
+def stream_head(engine: Engine, window: int = 1000) -> int:
+    """The cursor a new client starts its stream from after loading its snapshot: the newest event
+    that every earlier event has settled up to (a younger hole may still commit)."""
+    with Session(engine) as session:
+        recent = session.exec(
+            select(EventRow.id, EventRow.at).order_by(col(EventRow.id).desc()).limit(window)
+        ).all()
+    if not recent:
+        return 0
+    ids = [int(i or 0) for i, _ in reversed(recent)]
+    start = ids[0] - 1
+    ready = readable(ids, [at for _, at in reversed(recent)], start, utc_now())
+    return ids[ready - 1] if ready else start
+
+
 class SqlOutbox:
     """sync.relay.Outbox on the event table."""
 

@@ -20,7 +20,7 @@ from server.api.deps import PrincipalDep, RuntimeDep
 from server.api.schemas import MAX_CURSOR, Cursor
 from server.api.security import allow
 from server.auth import Role
-from server.services.events import events_after
+from server.services.events import events_after, stream_head
 
 POLL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
@@ -38,6 +38,10 @@ class EventOut(msgspec.Struct):
 
 class EventPage(msgspec.Struct):
     events: list[EventOut]
+    cursor: int
+
+
+class EventHead(msgspec.Struct):
     cursor: int
 
 
@@ -70,6 +74,11 @@ class EventController(Controller):
         """Events after a cursor, for clients that poll; `cursor` is where to continue."""
         rows, cursor = events_after(runtime.engine, principal, after, limit)
         return EventPage(events=[_out(r) for r in rows], cursor=cursor)
+
+    @get("/head", sync_to_thread=True)
+    def head(self, runtime: RuntimeDep) -> EventHead:
+        """The cursor to stream from after loading a snapshot of the incidents: nothing after it is missed."""
+        return EventHead(cursor=stream_head(runtime.engine))
 
     @get("/stream")
     async def stream(

@@ -1,0 +1,124 @@
+"""The duty officer's console: a live board of the open incidents, their details and actions,
+whistles, the map and the patrols. It talks to the server over HTTP and the live stream only."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Header, Static
+
+from console.board import Board
+from console.clock import utc_now
+from console.commands import ConsoleCommands
+from console.directory import Directory
+from console.i18n import Lang, Texts
+from console.remote.client import ServerClient, ServerError
+from console.remote.models import CellShape, EventView
+from console.remote.stream import Connection, LiveStream
+from console.screens.board import BoardScreen
+from console.screens.map import MapScreen
+from console.screens.patrols import PatrolsScreen
+from console.screens.whistles import WhistlesScreen
+
+RETRY_SECONDS = 2.0
+LATER_SCREENS = {"sweep": "nav.sweep", "kpis": "nav.kpis"}  # added by their own issues
+
+
+class GridwatchConsole(App[None]):
+    CSS_PATH = Path(__file__).parent / "console.tcss"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    MODES = {  # noqa: RUF012
+        "board": BoardScreen,
+        "whistles": WhistlesScreen,
+        "map": MapScreen,
+        "patrols": PatrolsScreen,
+    }
+    NAVIGATION = ("board", "whistles", "map", "patrols", "sweep", "kpis")
+
+    def __init__(self, client: ServerClient, lang: Lang, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        super().__init__()
+        self.client = client
+        self.t = Texts(lang)
+        self.clock = clock
+        self.directory = Directory()
+        self.board = Board(self.directory)
+        self.board_version = 0  # goes up with every change the board sees
+        self.whistle_version = 0
+        self.changed: dict[str, int] = {}  # incident id -> board_version of its last change
+        self.loaded = False
+        self.connection = Connection.CONNECTING
+        self._cells: dict[str, list[CellShape]] = {}
+        self.title = self.t("app.title")
+        self.sub_title = self.t("conn.connecting")
+        for n, name in enumerate(self.NAVIGATION, start=1):
+            self.bind(str(n), f"go('{name}')", description=self.t(f"nav.{name}"))
+        self.bind("q", "quit", description=self.t("key.quit"))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.t("board.loading"), id="loading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.start()
+
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
+    @work(exclusive=True, group="live", exit_on_error=False)
+    async def start(self) -> None:
+        """Load the names and a snapshot of the open incidents, then follow the live stream from the
+        cursor read *before* the snapshot, so no change falls between the two."""
+        while True:
+            try:
+                await self.directory.load(self.client)
+                cursor = await self.client.stream_head()
+                incidents = await self.client.open_incidents()
+                break
+            except ServerError as exc:
+                self.sub_title = self.t("conn.refused", detail=exc.message(self.t.lang))
+                await asyncio.sleep(RETRY_SECONDS)
+        self.board.load(incidents)
+        self.board_version += 1
+        self.loaded = True
+        await self.switch_mode("board")
+        async for event in LiveStream(self.client, cursor, self._connection_changed).events():
+            self.take(event)
+
+    def take(self, event: EventView) -> None:
+        arrived = self.board.apply(event)
+        self.board_version += 1
+        if event.incident is not None:
+            self.changed[event.incident] = self.board_version
+        if event.kind.startswith("whistle."):
+            self.whistle_version += 1
+        if arrived is not None and arrived.urgent:
+            place = self.directory.place(arrived.cell, self.t.lang)
+            category = self.directory.category(arrived.category, self.t.lang)
+            self.notify(
+                self.t("board.urgent_new", category=category, place=place), severity="warning", timeout=10
+            )
+            self.bell()
+
+    def _connection_changed(self, state: Connection, detail: str) -> None:
+        self.connection = state
+        self.sub_title = f"{self.t(f'conn.{state.value}')} · {self.client.url}"
+
+    async def cells_of(self, township: str) -> list[CellShape]:
+        """A township's cell outlines, fetched once."""
+        if township not in self._cells:
+            self._cells[township] = await self.client.cells(township)
+        return self._cells[township]
+
+    def action_go(self, name: str) -> None:
+        if not self.loaded:
+            return
+        if name in LATER_SCREENS:
+            self.notify(self.t("nav.later", screen=self.t(LATER_SCREENS[name])))
+            return
+        self.switch_mode(name)

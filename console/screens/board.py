@@ -1,0 +1,98 @@
+"""The live board: every open incident in scope, newest and most urgent first, counting down."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from console.board import BoardFilter
+from console.keys import bind_keys
+from console.screens.incident import IncidentScreen
+from console.widgets.board.filter_bar import FilterBar
+from console.widgets.board.incident_table import IncidentTable
+
+if TYPE_CHECKING:
+    from console.app import GridwatchConsole
+
+SYNC_SECONDS = 0.2  # live changes reach the table within this
+TICK_SECONDS = 1.0  # the countdowns move once a second
+
+
+class BoardScreen(Screen[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.where = BoardFilter()
+        self._drawn = (-1, self.where)
+
+    @property
+    def console(self) -> GridwatchConsole:
+        return cast("GridwatchConsole", self.app)
+
+    def compose(self) -> ComposeResult:
+        app, t = self.console, self.console.t
+        bind_keys(
+            self,
+            t,
+            [
+                ("enter", "open", "key.open"),
+                ("slash", "search", "key.search"),
+                ("f", "filters", "key.filters"),
+                ("escape", "clear", "key.clear"),
+            ],
+        )
+        yield Header()
+        yield FilterBar(t, app.directory)
+        yield IncidentTable(t, app.directory, app.clock)
+        yield Static("", id="board-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(SYNC_SECONDS, self.sync)
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.sync()
+        self.query_one(IncidentTable).focus()
+
+    def sync(self, force: bool = False) -> None:
+        """Redraw when the board or the filter changed since the last draw."""
+        app = self.console
+        if not force and self._drawn == (app.board_version, self.where):
+            return
+        self._drawn = (app.board_version, self.where)
+        rows = app.board.view(self.where, app.clock())
+        self.query_one(IncidentTable).show(rows)
+        t = app.t
+        text = t("board.count", shown=len(rows), total=len(app.board)) if rows else t("board.empty")
+        self.query_one("#board-count", Static).update(text)
+
+    def tick(self) -> None:
+        if self.where.overdue:  # who is overdue changes with the clock
+            self.sync(force=True)
+        self.query_one(IncidentTable).refresh()
+
+    @on(FilterBar.Changed)
+    def _filtered(self, event: FilterBar.Changed) -> None:
+        self.where = event.where
+        self.sync()
+
+    @on(IncidentTable.Chosen)
+    def _chosen(self, event: IncidentTable.Chosen) -> None:
+        self.app.push_screen(IncidentScreen(event.incident.id))
+
+    def action_open(self) -> None:
+        selected = self.query_one(IncidentTable).selected
+        if selected is not None:
+            self.app.push_screen(IncidentScreen(selected.id))
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_filters(self) -> None:
+        self.query_one("#township").focus()
+
+    def action_clear(self) -> None:
+        self.query_one(FilterBar).clear()
+        self.query_one(IncidentTable).focus()

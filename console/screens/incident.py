@@ -1,0 +1,229 @@
+"""One incident: where it is, why this unit has it, what happened so far, what may be the same
+problem; and the duty officer's actions by key, each refused by the server with its reason shown."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from console.board import is_overdue, time_left
+from console.clock import local
+from console.keys import bind_keys
+from console.remote.client import ServerError
+from console.remote.models import IncidentDetail, IncidentView
+from console.screens.dialogs import ReasonDialog, RerouteDialog, WhistleDialog
+from console.widgets.map.cell_map import CellMap, markers_for
+
+if TYPE_CHECKING:
+    from console.app import GridwatchConsole
+
+# key, action, label; the actions that need a reason ask for one first
+ACTIONS = [
+    ("a", "accept", "key.accept"),
+    ("x", "reject", "key.reject"),
+    ("d", "dispatch", "key.dispatch"),
+    ("r", "reroute", "key.reroute"),
+    ("w", "whistle", "key.whistle"),
+    ("s", "suspend", "key.suspend"),
+    ("u", "resume", "key.resume"),
+    ("v", "verify", "key.verify"),
+    ("c", "close", "key.close"),
+    ("o", "reopen", "key.reopen"),
+]
+NEEDS_REASON = {"reject", "suspend", "reopen"}
+WATCH_SECONDS = 0.3
+
+
+class IncidentScreen(Screen[None]):
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.detail: IncidentDetail | None = None
+        self._seen = -1
+
+    @property
+    def console(self) -> GridwatchConsole:
+        return cast("GridwatchConsole", self.app)
+
+    def compose(self) -> ComposeResult:
+        t = self.console.t
+        bind_keys(self, t, [("escape", "back", "key.back")])
+        bind_keys(self, t, [(key, f"step('{action}')", label) for key, action, label in ACTIONS])
+        yield Header()
+        with VerticalScroll(id="detail"):
+            yield Static(id="summary", classes="section")
+            yield Label(t("detail.map"), classes="heading")
+            yield CellMap(id="position")
+            yield Label(t("detail.routing"), classes="heading")
+            yield Static(id="routing", classes="section")
+            yield Label(t("detail.history"), classes="heading")
+            yield Static(id="history", classes="section")
+            yield Label(t("detail.duplicates"), classes="heading")
+            yield Static(id="duplicates", classes="section")
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        self.set_interval(WATCH_SECONDS, self._watch)
+        self.set_interval(1.0, self._tick)
+
+    def _watch(self) -> None:
+        """Reload when the live stream says this incident changed."""
+        version = self.console.changed.get(self.incident_id, 0)
+        if version > self._seen:
+            self._seen = version
+            self.load()
+
+    def _tick(self) -> None:
+        if self.detail is not None:
+            self._summary(self.detail.incident)
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def load(self) -> None:
+        app, t = self.console, self.console.t
+        try:
+            detail = await app.client.incident(self.incident_id)
+            near = await app.client.near(detail.incident)
+            cells = await app.cells_of(detail.incident.township) if detail.incident.township else []
+        except ServerError as exc:
+            self._status(t("error.server", detail=exc.message(t.lang)), refused=True)
+            return
+        self.detail = detail
+        i = detail.incident
+        self.sub_title = t("detail.title", id=i.id)
+        self._summary(i)
+        self.query_one("#routing", Static).update(self._routing(detail))
+        self.query_one("#history", Static).update(self._history(detail))
+        self.query_one("#duplicates", Static).update(self._duplicates(i, near))
+        village = [c for c in cells if i.village and c.village == i.village] or cells
+        markers = [*markers_for(near, app.clock()), *markers_for([i], app.clock())]
+        cell_map = self.query_one(CellMap)
+        cell_map.show(village, markers)
+        cell_map.selected = len(markers) - 1
+        cell_map.redraw()
+
+    def _summary(self, i: IncidentView) -> None:
+        app, t, lang = self.console, self.console.t, self.console.t.lang
+        d = app.directory
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        what = Text(f"{i.category} {d.category(i.category, lang)}  ")
+        if i.urgent:
+            what.append("!", style="bold bright_red")
+        what.append(f" {t.state(i.state, i.in_review)} · {t(f'source.{i.source}')} · {local(i.reported_at)}")
+        grid.add_row(t("detail.what"), what)
+        where = d.place(i.cell, lang) if i.cell else t("detail.unlocated")
+        if i.snapped:
+            where += " " + t("detail.snapped")
+        grid.add_row(t("detail.where"), where)
+        grid.add_row(t("detail.coords"), f"{i.lon:.6f}, {i.lat:.6f}")
+        grid.add_row(t("col.lead"), d.unit(i.lead, lang) or "—")
+        if i.support:
+            grid.add_row(t("detail.support"), "、".join(d.unit(u, lang) for u in i.support))
+        left = Text(time_left(i, app.clock(), t), style="bold red" if is_overdue(i, app.clock()) else "")
+        stage = t(f"stage.{i.stage}") if i.stage else ""
+        grid.add_row(t("detail.deadline"), Text.assemble(f"{stage} {local(i.deadline)}  ", left))
+        if i.alert_count:
+            grid.add_row("", t("detail.alerts", count=i.alert_count, at=local(i.last_seen)))
+        if i.text:
+            grid.add_row(t("detail.text"), i.text)
+        photos = Text()
+        for n, name in enumerate(i.media):
+            url = f"{app.client.url}/media/{name}"
+            photos.append(f"[{n + 1}] {name}  ", style=f"link {url} underline")
+        grid.add_row(t("detail.photos"), photos if i.media else Text(t("detail.no_photos")))
+        self.query_one("#summary", Static).update(grid)
+
+    def _routing(self, detail: IncidentDetail) -> Any:
+        t, d, lang = self.console.t, self.console.directory, self.console.t.lang
+        text = (detail.explanation_zh if lang == "zh" else detail.explanation_en) or "—"
+        table = Table(title=t("detail.assignments"), title_justify="left", expand=True, show_edge=False)
+        for key in ("col.at", "col.lead", "col.basis", "col.reason"):
+            table.add_column(t(key))
+        for a in detail.assignments:
+            table.add_row(local(a.at), d.unit(a.lead, lang), t(f"basis.{a.basis}"), a.reason or "")
+        return Group(Text(text), table)
+
+    def _history(self, detail: IncidentDetail) -> Table:
+        t = self.console.t
+        table = Table(expand=True, show_edge=False)
+        for key in ("col.at", "col.step", "col.state", "col.actor", "col.reason"):
+            table.add_column(t(key))
+        for f in detail.history:
+            states = f"{t(f'state.{f.from_state}')} → {t(f'state.{f.to_state}')}"
+            table.add_row(
+                local(f.at, "%m-%d %H:%M:%S"), t(f"action.{f.action}"), states, f.actor, f.reason or ""
+            )
+        return table
+
+    def _duplicates(self, i: IncidentView, near: list[IncidentView]) -> Text:
+        t, d, lang = self.console.t, self.console.directory, self.console.t.lang
+        lines = Text()
+        if i.probable_duplicate_of:
+            lines.append(t("detail.duplicate_of", id=i.probable_duplicate_of) + "\n", style="yellow")
+        for other in near:
+            metres = _metres(i, other)
+            lines.append(
+                f"{other.id[:8]}  {d.category(other.category, lang)}  {t.state(other.state)}  "
+                f"{local(other.reported_at)}  {metres:.0f} m\n"
+            )
+        return lines if lines.plain else Text(t("detail.no_duplicates"))
+
+    def _status(self, text: str, refused: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_class(refused, "refused")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @work(group="act", exit_on_error=False)
+    async def action_step(self, action: str) -> None:
+        app, t = self.console, self.console.t
+        label = t(next(label for _, a, label in ACTIONS if a == action))
+        if self.detail is None:
+            return
+        incident = self.detail.incident
+        try:
+            if action == "reroute":
+                units = sorted(app.directory.units.values(), key=lambda u: u.id)
+                picked = await app.push_screen_wait(RerouteDialog(t, label, units, incident.lead))
+                if picked is None:
+                    return
+                await app.client.reroute(incident.id, *picked)
+            elif action == "whistle":
+                departments = [u for u in app.directory.units.values() if u.township is None]
+                order = await app.push_screen_wait(WhistleDialog(t, sorted(departments, key=lambda u: u.id)))
+                if order is None:
+                    return
+                await app.client.whistle(incident.id, order.kind, order.reason, order.units, order.note)
+            else:
+                reason = None
+                if action in NEEDS_REASON:
+                    reason = await app.push_screen_wait(ReasonDialog(t, f"{label}: {t('ask.reason')}"))
+                    if reason is None:
+                        return
+                await app.client.act(incident.id, action, reason)
+        except ServerError as exc:
+            message = t("detail.refused", action=label, detail=exc.message(t.lang))
+            self._status(message, refused=True)
+            app.notify(message, severity="error")
+            return
+        self._status(t("detail.done", action=label))
+        self.load()
+
+
+def _metres(a: IncidentView, b: IncidentView) -> float:
+    shrink = math.cos(math.radians(a.lat))
+    return math.hypot((a.lon - b.lon) * shrink, a.lat - b.lat) * 111_320
