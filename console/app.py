@@ -107,7 +107,7 @@ class GridwatchConsole(App[None]):
 
     def _connection_changed(self, state: Connection, detail: str) -> None:
         self.connection = state
-        self.sub_title = f"{self.t(f'conn.{state.value}')} · {self.client.url}"
+        self.sub_title = self.t(f"conn.{state.value}")
 
     async def cells_of(self, township: str) -> list[CellShape]:
         """A township's cell outlines, fetched once."""

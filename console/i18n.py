@@ -183,8 +183,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map.none": ("没有网格数据", "No cells to draw"),
     "map.selected": ("选中: {category} · {state} · {place}", "Selected: {category} · {state} · {place}"),
     "map.legend": (
-        "■ 待立案  ■ 办理中  ■ 超时  ■ 待核查",
-        "■ reported  ■ in progress  ■ overdue  ■ to verify",
+        "[yellow]●[/] 待立案  [dodger_blue1]●[/] 办理中  [red]●[/] 超时  [green]●[/] 待核查  [grey62]●[/] 缓办",
+        "[yellow]●[/] reported  [dodger_blue1]●[/] in progress  [red]●[/] overdue  [green]●[/] to verify  [grey62]●[/] suspended",
     ),
     "patrols.heading": ("{township} 第 {week} 周巡查", "{township} patrols, week {week}"),
     "patrols.online": ("在线 {online} / {total}", "{online} of {total} online"),

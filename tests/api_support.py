@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from litestar.testing import TestClient
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session
@@ -142,3 +146,40 @@ def open_api(template: Template, url: str, **settings: Any) -> tuple[Api, TestCl
         zip((c.code for c in template.county.cells.records), template.county.cells.shapes, strict=True)
     )
     return Api(client=client, runtime=runtime, clock=clock, template=template, shapes=shapes), client
+
+
+class LiveServer:
+    """An app served by uvicorn on a free port in a thread; `stop()` and `start()` again on the same
+    port make a real dropped connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self._server.started
+
+    def stop(self) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._server.force_exit = True  # open live streams would hold a graceful shutdown
+        self._thread.join(timeout=20)
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -79,3 +79,11 @@ def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-unty
     handle.runtime.engine.dispose()
     if admin is not None:
         drop_database(admin, url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def served(sqlite_template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A real server on a free port for the console (SQLite; the API's own tests cover PostgreSQL)."""
+    from tests.console_support import serve
+
+    yield from serve(sqlite_template, tmp_path, monkeypatch)

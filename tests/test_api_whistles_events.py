@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from tests.api_support import Api
+from tests.api_support import Api, LiveServer
 
 ZHZF, ZRZY = "339921.dept.zhzf", "339921.dept.zrzy"
 
@@ -133,19 +129,8 @@ def test_catch_up_and_resume(api: Api) -> None:
 @pytest.fixture
 def live(api: Api) -> Iterator[str]:
     """The same app served by uvicorn on a free port: a real client, a real disconnect."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    with LiveServer(api.client.app) as server:
+        yield server.url
 
 
 def read_ids(url: str, headers: dict[str, str], count: int) -> list[str]:
