@@ -17,7 +17,7 @@ from console.clock import utc_now
 from console.commands import ConsoleCommands
 from console.directory import Directory
 from console.i18n import Lang, Texts
-from console.remote.client import ServerClient, ServerError
+from console.remote.client import ServerClient, ServerError, Unreachable
 from console.remote.models import CellShape, EventView
 from console.remote.stream import Connection, LiveStream
 from console.screens.board import BoardScreen
@@ -81,7 +81,11 @@ class GridwatchConsole(App[None]):
                 incidents = await self.client.open_incidents()
                 break
             except ServerError as exc:
-                self.sub_title = self.t("conn.refused", detail=exc.message(self.t.lang))
+                self.sub_title = (
+                    self.t("error.unreachable", url=self.client.url)
+                    if isinstance(exc, Unreachable)
+                    else self.t("conn.refused", detail=exc.message(self.t.lang))
+                )
                 await asyncio.sleep(RETRY_SECONDS)
         self.board.load(incidents)
         self.board_version += 1

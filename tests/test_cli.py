@@ -52,7 +52,7 @@ def lines_of(done: subprocess.CompletedProcess[bytes]) -> list[dict[str, object]
 
 
 def test_route_the_example_file_on_the_embedded_county() -> None:
-    """The README's first command: no data folder, the synthetic county made in memory."""
+    """Routing sample incidents offline: no data folder, the synthetic county made in memory."""
     example = (ROOT / "docs/examples/incidents.jsonl").read_bytes()
     done = gridwatch("route", stdin=example)
     assert done.returncode == 0, done.stderr

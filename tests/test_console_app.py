@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import time
 
 import pytest
@@ -320,3 +321,16 @@ async def test_command_palette_finds_screens_and_incidents(served: Served) -> No
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
         assert app.screen.incident_id == incident
+
+
+async def test_an_unreachable_server_is_named_and_retried() -> None:
+    from console.app import GridwatchConsole
+    from console.remote.client import ServerClient
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    app = GridwatchConsole(ServerClient(url, "gw_x"), "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "cannot reach the server" in app.sub_title)
+        assert url in app.sub_title and not app.loaded
