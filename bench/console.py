@@ -107,7 +107,14 @@ def live_event(n: int, app: GridwatchConsole, rng: random.Random) -> EventView:
         "lat": template.lat,
     }
     incident = f"live{n}" if new else template.id
-    return EventView(10**9 + n, app.clock(), "incident.created" if new else "incident.dispatch", incident, template.township, payload)
+    return EventView(
+        10**9 + n,
+        app.clock(),
+        "incident.created" if new else "incident.dispatch",
+        incident,
+        template.township,
+        payload,
+    )
 
 
 async def measure(base: str, token: str, updates: int) -> tuple[float, list[float], list[float]]:
@@ -149,7 +156,9 @@ def run(size: int, updates: int, folder: Path) -> tuple[float, list[float], list
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--updates", type=int, default=250)
@@ -167,7 +176,9 @@ def main() -> None:
             f" on screen after p50 {q[49] * 1000:5.1f} ms / p99 {q[98] * 1000:5.1f} ms"
         )
     (small_load, small_update), (large_load, large_update) = results[args.small], results[args.large]
-    print(f"  ratio large/small: load {large_load / small_load:.1f}x   update CPU {large_update / small_update:.2f}x")
+    print(
+        f"  ratio large/small: load {large_load / small_load:.1f}x   update CPU {large_update / small_update:.2f}x"
+    )
     print(f"  {RATE:.0f} updates/s use {large_update * RATE:.0%} of one core with {args.large:,} open")
 
 

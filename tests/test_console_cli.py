@@ -53,7 +53,18 @@ def test_demo_runs_server_simulator_and_console_and_quitting_stops_them(tmp_path
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", "--lang", "en", "--rate", "20", "--log", str(tmp_path / "demo.log")],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "demo",
+            "--lang",
+            "en",
+            "--rate",
+            "20",
+            "--log",
+            str(tmp_path / "demo.log"),
+        ],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -91,7 +102,17 @@ def test_console_web_serves_the_console_to_a_browser() -> None:
     port = free_port()
     env = {**os.environ, "GRIDWATCH_TOKEN": "gw_for_the_browser"}
     web = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "console", "--web", "--web-port", str(port), "--url", "http://127.0.0.1:9"],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "console",
+            "--web",
+            "--web-port",
+            str(port),
+            "--url",
+            "http://127.0.0.1:9",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
