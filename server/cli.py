@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import click
 from sqlmodel import Session
@@ -335,7 +336,7 @@ def console(url: str | None, token: str, lang: str | None, web: bool, web_port: 
 
 
 def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: int) -> None:
-    from console.i18n import default_lang
+    from console.i18n import Lang, default_lang
     from console.remote.client import ServerClient
 
     chosen = lang or default_lang()
@@ -353,7 +354,7 @@ def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: in
         return
     from console.app import GridwatchConsole
 
-    GridwatchConsole(ServerClient(url, token), chosen).run()  # type: ignore[arg-type]
+    GridwatchConsole(ServerClient(url, token), cast("Lang", chosen)).run()
 
 
 @main.command()

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from console.board import BoardFilter
 from console.keys import bind_keys
+from console.screens.base import ConsoleScreen
 from console.screens.incident import IncidentScreen
 from console.widgets.board.filter_bar import FilterBar
 from console.widgets.board.incident_table import IncidentTable
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
 
 SYNC_SECONDS = 0.2  # live changes reach the table within this
 TICK_SECONDS = 1.0  # the countdowns move once a second
 
 
-class BoardScreen(Screen[None]):
+class BoardScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.where = BoardFilter()
         self._drawn = (-1, self.where)
-
-    @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
 
     def compose(self) -> ComposeResult:
         app, t = self.console, self.console.t

@@ -4,7 +4,7 @@ problem; and the duty officer's actions by key, each refused by the server with 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from console.board import is_overdue, time_left
@@ -20,11 +19,9 @@ from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.remote.models import IncidentDetail, IncidentView
+from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ReasonDialog, RerouteDialog, WhistleDialog
 from console.widgets.map.cell_map import CellMap, markers_for
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
 
 # key, action, label; the actions that need a reason ask for one first
 ACTIONS = [
@@ -43,16 +40,12 @@ NEEDS_REASON = {"reject", "suspend", "reopen"}
 WATCH_SECONDS = 0.3
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(ConsoleScreen):
     def __init__(self, incident_id: str) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.detail: IncidentDetail | None = None
         self._seen = -1
-
-    @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
 
     def compose(self) -> ComposeResult:
         t = self.console.t

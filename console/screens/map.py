@@ -3,33 +3,24 @@ step through the markers and open one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Select, Static
 
 from console.keys import bind_keys
 from console.remote.client import ServerError
+from console.screens.base import ConsoleScreen
 from console.screens.incident import IncidentScreen
 from console.widgets.map.cell_map import CellMap, markers_for
 from console.widgets.township_picker import township_picker
 
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
 
-
-class MapScreen(Screen[None]):
+class MapScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.township: str | None = None
         self._seen = -1
-
-    @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
 
     def compose(self) -> ComposeResult:
         t = self.console.t

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
+from console.screens.base import ConsoleScreen
 from console.widgets.township_picker import township_picker
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
 
 REFRESH_SECONDS = 10.0
 
 
-class PatrolsScreen(Screen[None]):
+class PatrolsScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.township: str | None = None
-
-    @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
 
     def compose(self) -> ComposeResult:
         t = self.console.t

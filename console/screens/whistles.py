@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from console.board import countdown
@@ -15,25 +12,19 @@ from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.remote.models import CallView, WhistleView
+from console.screens.base import ConsoleScreen
 from console.screens.dialogs import RatingDialog
 from console.screens.incident import IncidentScreen
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
 
 COLUMNS = ("whistle.kind", "col.category", "col.unit", "col.due", "col.left", "col.reported_in", "col.rating")
 
 
-class WhistlesScreen(Screen[None]):
+class WhistlesScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.whistles: list[WhistleView] = []
         self._seen = -1
         self._rows: list[tuple[WhistleView, CallView]] = []
-
-    @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
 
     def compose(self) -> ComposeResult:
         t = self.console.t
