@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +59,12 @@ class GridwatchConsole(App[None]):
         for n, name in enumerate(self.NAVIGATION, start=1):
             self.bind(str(n), f"go('{name}')", description=self.t(f"nav.{name}"))
         self.bind("q", "quit", description=self.t("key.quit"))
+        # Textual adds the palette's key with an English label; say it in the console's language.
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=self.t("key.palette")) if b.action == "command_palette" else b
+                for b in bindings
+            ]
 
     def compose(self) -> ComposeResult:
         yield Header()

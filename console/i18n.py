@@ -26,6 +26,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.kpis": ("绩效评价", "KPIs"),
     "nav.later": ("{screen}: 将在后续版本提供", "{screen}: comes in a later release"),
     "key.quit": ("退出", "Quit"),
+    "key.palette": ("命令", "commands"),
     "key.open": ("打开", "Open"),
     "key.back": ("返回", "Back"),
     "key.search": ("搜索", "Search"),
