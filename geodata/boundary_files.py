@@ -1,0 +1,128 @@
+"""Boundary files as counties deliver them: GeoJSON, GeoPackage or Shapefile (with its .prj) in any
+coordinate system PROJ knows, or GCJ-02 / BD-09 web-map exports, read into WGS-84 polygons with
+their codes and names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from geodata.coords import Crs, to_wgs84
+
+# Field names counties use for a code and a name, tried in this order when none is named.
+CODE_FIELDS = ("code", "网格编码", "网格代码", "编码", "wgbm", "bm", "CODE")
+NAME_FIELDS = ("name", "网格名称", "名称", "wgmc", "mc", "NAME")
+POLYGONAL = {"Polygon", "MultiPolygon", "Polygon Z", "MultiPolygon Z", "Polygon M", "MultiPolygon M"}
+WGS84 = CRS.from_epsg(4326)
+
+
+class BoundaryFileError(ValueError):
+    """The file cannot be read as boundaries; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    code: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class BoundaryLayer:
+    path: Path
+    layer: str
+    source_crs: str
+    code_field: str | None
+    name_field: str | None
+    codes: list[str | None]
+    names: list[str]
+    shapes: np.ndarray  # shapely geometries in WGS-84 lon/lat; None where the feature had none
+
+
+def _pick(wanted: str | None, candidates: Sequence[str], fields: Sequence[str], what: str) -> str | None:
+    if wanted is not None:
+        if wanted not in fields:
+            raise BoundaryFileError(f"no field {wanted!r} for the {what}; the layer has {', '.join(fields)}")
+        return wanted
+    lowered = {f.lower(): f for f in fields}
+    return next((lowered[c.lower()] for c in candidates if c.lower() in lowered), None)
+
+
+def read_boundaries(
+    path: Path,
+    layer: str | None = None,
+    fields: FieldMap = FieldMap(),
+    source_crs: str | None = None,
+    web_crs: Crs | None = None,
+    encoding: str | None = None,
+) -> BoundaryLayer:
+    """Read one polygon layer and bring it to WGS-84.
+
+    `source_crs` names the coordinate system when the file does not (a Shapefile without .prj);
+    `web_crs` says the lon/lat are GCJ-02 or BD-09 from a Chinese web map; `encoding` names the text
+    encoding when the file does not (an old Shapefile without .cpg, usually GBK).
+    """
+    if not path.exists():
+        raise BoundaryFileError(f"{path} does not exist")
+    try:
+        info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    except (DataSourceError, DataLayerError) as exc:
+        raise BoundaryFileError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise BoundaryFileError(
+            f"{path}: its text is not {encoding or 'in the encoding it declares'}; name it with --encoding, e.g. GBK"
+        ) from None
+    name = str(info.get("layer_name") or layer or path.stem)
+    geometry_type = str(info.get("geometry_type"))
+    if geometry_type not in POLYGONAL:
+        raise BoundaryFileError(f"layer {name!r} holds {geometry_type} geometries, not polygons")
+    crs_text = source_crs or info.get("crs")
+    if not crs_text:
+        raise BoundaryFileError(
+            f"{path} does not say its coordinate system (for a Shapefile, the .prj file is missing); "
+            "name it with --source-crs, e.g. EPSG:4549"
+        )
+    try:
+        crs = CRS.from_user_input(crs_text)
+    except CRSError as exc:
+        raise BoundaryFileError(f"unknown coordinate system {crs_text!r}: {exc}") from None
+    if web_crs not in (None, Crs.WGS84) and not crs.is_geographic:
+        raise BoundaryFileError(
+            f"--crs {web_crs} is for lon/lat web-map exports, but the file is in {crs.name}"
+        )
+    names_in_file = [str(f) for f in info["fields"]]
+    code_field = _pick(fields.code, CODE_FIELDS, names_in_file, "code")
+    name_field = _pick(fields.name, NAME_FIELDS, names_in_file, "name")
+    columns = [f for f in (code_field, name_field) if f is not None]
+    _, _, wkb, values = pyogrio.raw.read(path, layer=layer, columns=columns, encoding=encoding)
+    shapes = shapely.from_wkb(wkb)
+    if not crs.equals(WGS84, ignore_axis_order=True):
+        transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+        shapes = shapely.transform(
+            shapes, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+    if web_crs not in (None, Crs.WGS84):
+        shapes = shapely.transform(
+            shapes, lambda xy: np.array([to_wgs84(float(x), float(y), web_crs) for x, y in xy]).reshape(-1, 2)
+        )
+    by_field = dict(zip(columns, values, strict=True))
+    count = len(shapes)
+    codes: list[str | None] = [_text(v) for v in by_field[code_field]] if code_field else [None] * count
+    names = [_text(v) or "" for v in by_field[name_field]] if name_field else [""] * count
+    return BoundaryLayer(path, name, crs.to_string(), code_field, name_field, codes, names, shapes)
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a code stored as a number
+    text = str(value).strip()
+    return text or None
