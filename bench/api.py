@@ -59,6 +59,30 @@ def prepare(url: str) -> tuple[str, list[tuple[float, float]], list[str]]:
     return token, points, categories
 
 
+def serve_api(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`gridwatch serve` on the database at `url`, in its own process, once it answers /health.
+    The API alone: no embedded broker, ingest or relay sharing its process (see BENCHMARKS.md)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--no-field", "--port", str(port)],
+        env={**os.environ, "GRIDWATCH_DATABASE_URL": url},
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                server.terminate()
+                raise
+            time.sleep(0.2)
+
+
 async def drive(
     base: str, requests: Sequence[Call], headers: dict[str, str], concurrency: int
 ) -> tuple[float, list[float], int]:
@@ -102,27 +126,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     token, points, categories = prepare(url)
-    port = free_port()
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": url}
-    server = subprocess.Popen(
-        # The API alone: no embedded broker, ingest or relay sharing its process (see BENCHMARKS.md).
-        [sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--no-field", "--port", str(port)],
-        env=env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve_api(url, folder)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         rng = random.Random(3)
         headers = {"Authorization": f"Bearer {token}"}
         health: list[Call] = [("GET", "/health", None)] * args.requests

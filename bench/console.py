@@ -20,18 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.api import free_port, prepare
+from bench.api import prepare, serve_api
 from console.app import GridwatchConsole
 from console.remote.client import ServerClient
 from console.remote.models import EventView
@@ -66,27 +61,6 @@ def fill(url: str, count: int, points: list[tuple[float, float]], categories: li
     for at in range(0, count, 500):
         runtime.intake.submit_many(reports[at : at + 500], new_incident_id)
     runtime.engine.dispose()
-
-
-def serve(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--no-field", "--port", str(port)],
-        env={**os.environ, "GRIDWATCH_DATABASE_URL": url},
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def live_event(n: int, app: GridwatchConsole, rng: random.Random) -> EventView:
@@ -147,7 +121,7 @@ def run(size: int, updates: int, folder: Path) -> tuple[float, list[float], list
     url = f"sqlite:///{folder / f'board-{size}.db'}"
     token, points, categories = prepare(url)
     fill(url, size, points, categories)
-    server, base = serve(url, folder)
+    server, base = serve_api(url, folder)
     try:
         return asyncio.run(measure(base, token, updates))
     finally:

@@ -109,7 +109,7 @@ class GridwatchConsole(App[None]):
         if event.kind.startswith("whistle."):
             self.whistle_version += 1
         if arrived is not None and arrived.urgent:
-            place = self.directory.place(arrived.cell, self.t.lang)
+            place = self.directory.place(arrived.cell)
             category = self.directory.category(arrived.category, self.t.lang)
             self.notify(
                 self.t("board.urgent_new", category=category, place=place), severity="warning", timeout=10

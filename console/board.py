@@ -80,9 +80,6 @@ class BoardFilter:
     overdue: bool = False
     search: str = ""
 
-    def cleared(self) -> BoardFilter:
-        return BoardFilter()
-
     def with_(self, **changes: Any) -> BoardFilter:
         return replace(self, **changes)
 

@@ -39,6 +39,8 @@ class ConsoleCommands(Provider):
                 yield Hit(score, matcher.highlight(label), partial(app.action_go, name))
         found = app.board.view(BoardFilter(search=query), app.clock())[:MOST_INCIDENTS]
         for incident in found:
-            what = f"{app.directory.category(incident.category, t.lang)} · {app.directory.place(incident.cell, t.lang)}"
+            what = (
+                f"{app.directory.category(incident.category, t.lang)} · {app.directory.place(incident.cell)}"
+            )
             label = t("palette.open_incident", label=what)
             yield Hit(0.5, label, partial(app.push_screen, IncidentScreen(incident.id)), text=label)

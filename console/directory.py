@@ -44,7 +44,7 @@ class Directory:
         village = self.villages.get(code)
         return village.name if village else code
 
-    def place(self, cell: str | None, lang: str) -> str:
+    def place(self, cell: str | None) -> str:
         """Cell number, village and township, short enough for a table column."""
         if cell is None:
             return "—"

@@ -75,7 +75,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "filter.category": ("类别", "Category"),
     "filter.overdue": ("仅超时", "Overdue only"),
     "filter.search": ("搜索: 类别、网格、单位、描述", "Search: category, cell, unit, text"),
-    "filter.any": ("全部", "All"),
     "board.count": ("显示 {shown} / 共 {total} 件未办结", "{shown} shown of {total} open"),
     "board.empty": ("没有符合条件的事件", "No incident matches"),
     "board.loading": ("正在载入事件…", "Loading incidents…"),
@@ -174,7 +173,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "whistle.reason.emergency": ("紧急情况", "emergency"),
     "whistles.heading": ("未完成的吹哨", "Open whistles"),
     "whistles.none": ("没有未完成的吹哨", "No open whistles"),
-    "whistles.row": ("{kind} · 事件 {incident} · {opened}", "{kind} · incident {incident} · {opened}"),
     "whistles.waiting": ("待报到", "waiting"),
     "whistles.late": ("迟到", "late"),
     "whistles.on_time": ("按时", "on time"),
@@ -222,6 +220,3 @@ class Texts:
 
     def state(self, state: str, in_review: bool = False) -> str:
         return self("state.review") if in_review else self(f"state.{state}")
-
-    def other(self) -> Texts:
-        return Texts("en" if self.lang == "zh" else "zh")

@@ -100,10 +100,7 @@ class IncidentScreen(ConsoleScreen):
         self.query_one("#duplicates", Static).update(self._duplicates(i, near))
         village = [c for c in cells if i.village and c.village == i.village] or cells
         markers = [*markers_for(near, app.clock()), *markers_for([i], app.clock())]
-        cell_map = self.query_one(CellMap)
-        cell_map.show(village, markers)
-        cell_map.selected = len(markers) - 1
-        cell_map.redraw()
+        self.query_one(CellMap).show(village, markers, select=i.id)
 
     def _summary(self, i: IncidentView) -> None:
         app, t, lang = self.console, self.console.t, self.console.t.lang
@@ -116,7 +113,7 @@ class IncidentScreen(ConsoleScreen):
             what.append("!", style="bold bright_red")
         what.append(f" {t.state(i.state, i.in_review)} · {t(f'source.{i.source}')} · {local(i.reported_at)}")
         grid.add_row(t("detail.what"), what)
-        where = d.place(i.cell, lang) if i.cell else t("detail.unlocated")
+        where = d.place(i.cell) if i.cell else t("detail.unlocated")
         if i.snapped:
             where += " " + t("detail.snapped")
         grid.add_row(t("detail.where"), where)

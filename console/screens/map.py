@@ -97,7 +97,7 @@ class MapScreen(ConsoleScreen):
                     "map.selected",
                     category=app.directory.category(i.category, t.lang),
                     state=t.state(i.state, i.in_review),
-                    place=app.directory.place(i.cell, t.lang),
+                    place=app.directory.place(i.cell),
                 )
             )
         else:

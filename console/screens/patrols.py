@@ -87,7 +87,7 @@ class PatrolsScreen(ConsoleScreen):
                 names[worker_id],
                 online,
                 local(p.last_ping_at) if p else "—",
-                d.place(p.cell, t.lang) if p and p.cell else "—",
+                d.place(p.cell) if p and p.cell else "—",
                 str(p.cells_visited_this_week) if p else "0",
             )
         villages = self.query_one("#villages", DataTable)

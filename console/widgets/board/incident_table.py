@@ -127,7 +127,7 @@ class IncidentTable(ScrollView, can_focus=True):
             ("!" if i.urgent else "", URGENT),
             (local(i.reported_at), None),
             (self.directory.category(i.category, lang), None),
-            (self.directory.place(i.cell, lang), None),
+            (self.directory.place(i.cell), None),
             (self.directory.unit(i.lead, lang), None),
             (self.t.state(i.state, i.in_review), REVIEW if i.in_review else None),
             (time_left(i, now, self.t), OVERDUE if late else None),

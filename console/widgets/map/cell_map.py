@@ -38,12 +38,17 @@ class CellMap(Canvas, can_focus=True):
         self.centre = (0.0, 0.0)
         self._box = (0.0, 0.0, 1.0, 1.0)
 
-    def show(self, cells: list[CellShape], markers: list[Marker], keep_view: bool = False) -> None:
-        chosen = self.selected_marker
+    def show(
+        self,
+        cells: list[CellShape],
+        markers: list[Marker],
+        keep_view: bool = False,
+        select: str | None = None,
+    ) -> None:
+        """Draw these cells and markers; the selection stays on the same incident unless `select` names one."""
+        chosen = select or (self.selected_marker.incident if self.selected_marker else None)
         self.cells, self.markers = cells, markers
-        self.selected = next(
-            (n for n, m in enumerate(markers) if chosen and m.incident == chosen.incident), None
-        )
+        self.selected = next((n for n, m in enumerate(markers) if m.incident == chosen), None)
         if not keep_view:
             points = [p for c in cells for ring in c.rings for p in ring] or [(m.lon, m.lat) for m in markers]
             if points:
