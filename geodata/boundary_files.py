@@ -4,7 +4,7 @@ their codes and names."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
 
 from geodata.coords import Crs, to_wgs84
 
@@ -126,3 +127,31 @@ def _text(value: object) -> str | None:
         return str(int(value))  # a code stored as a number
     text = str(value).strip()
     return text or None
+
+
+DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+
+
+def write_features(
+    path: Path, layer: str, shapes: Sequence[BaseGeometry], fields: Mapping[str, Sequence[object]]
+) -> None:
+    """Write WGS-84 points or (multi)polygons to a GeoPackage or GeoJSON file (by its suffix) that QGIS
+    opens as is; an existing file is replaced."""
+    driver = DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        raise BoundaryFileError(f"{path}: write .gpkg or .geojson, not {path.suffix or 'no suffix'}")
+    geometry = np.asarray(shapes, dtype=object)
+    points = bool(len(geometry)) and bool((shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all())
+    path.unlink(missing_ok=True)
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(geometry),
+        [np.asarray(values) for values in fields.values()],
+        list(fields),
+        layer=layer,
+        driver=driver,
+        geometry_type="Point" if points else "MultiPolygon",
+        promote_to_multi=not points,
+        crs="EPSG:4326",
+        encoding="UTF-8",
+    )

@@ -28,9 +28,9 @@ def reading_order(polygons: Sequence[BaseGeometry]) -> list[int]:
     return [int(i) for i in np.lexsort((x, rows))]
 
 
-def code_cells(village_code: str, polygons: Sequence[BaseGeometry]) -> list[str]:
-    """Codes for `polygons` (same order as given) within one village."""
+def code_cells(village_code: str, polygons: Sequence[BaseGeometry], start: int = 1) -> list[str]:
+    """Codes for `polygons` (same order as given) within one village, numbered from `start`."""
     codes = [""] * len(polygons)
-    for sequence, index in enumerate(reading_order(polygons), start=1):
+    for sequence, index in enumerate(reading_order(polygons), start=start):
         codes[index] = cell_code(village_code, sequence)
     return codes

@@ -16,6 +16,7 @@ from geodata.dataset import DatasetError, write_dataset
 from geodata.dataset import load_dataset as load_dataset_folder
 from geodata.synth import SIZES, synthesize
 from server.auth import Role, ScopeError, create_token
+from server.boundary_cli import export, import_boundaries
 from server.db import migrate as db_migrate
 from server.route_batch import route_lines
 from server.runtime import Runtime, runtime_from
@@ -454,6 +455,9 @@ def mqtt_acl(out: Path) -> None:
     credentials = write_broker_files(out, senders)
     click.echo(f"wrote {out}/passwords, {out}/acl and {out}/credentials.csv for {len(credentials)} accounts")
 
+
+main.add_command(import_boundaries)
+main.add_command(export)
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import shapely
+import shapely.geometry
 
 from tests.api_support import Api
 
@@ -160,18 +162,15 @@ def test_reroute(api: Api) -> None:
 
 
 def test_writing_cells(api: Api) -> None:
-    village = api.template.county.villages.records[0].code
-    polygon = {
-        "type": "Polygon",
-        "coordinates": [[[119.0, 28.5], [119.001, 28.5], [119.001, 28.501], [119.0, 28.5]]],
+    cells = api.template.county.cells
+    # The same cell again under a new name: valid, so only the role decides.
+    feature = {
+        "type": "Feature",
+        "properties": {"code": cells.records[0].code, "name": "改名网格"},
+        "geometry": shapely.geometry.mapping(cells.shapes[0]),
     }
     got = {}
-    for n, role in enumerate(ROLES):
-        feature = {
-            "type": "Feature",
-            "properties": {"code": f"{village}{90 + n}", "name": "x"},
-            "geometry": polygon,
-        }
+    for role in ROLES:
         got[role] = api.client.post(
             "/cells", json={"type": "FeatureCollection", "features": [feature]}, headers=api.auth(role)
         ).status_code

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import shapely
+import shapely.geometry
 
 from geodata.coords import wgs84_to_gcj02
 from grid.geo import METRES_PER_DEGREE_LAT
@@ -241,27 +243,46 @@ def square(lon: float, lat: float, size: float = 0.0005) -> dict[str, object]:
     }
 
 
+def split_first_cell(api: Api) -> tuple[str, list[dict[str, object]], shapely.Geometry]:
+    """The county's first cell cut in a west half (same code) and an east half (a new code, 98)."""
+    code, shape = api.template.county.cells.records[0].code, api.template.county.cells.shapes[0]
+    minx, miny, maxx, maxy = shape.bounds
+    middle = (minx + maxx) / 2
+    west = shape.intersection(shapely.box(minx - 1, miny - 1, middle, maxy + 1))
+    east = shape.intersection(shapely.box(middle, miny - 1, maxx + 1, maxy + 1))
+    features = [
+        {"type": "Feature", "properties": {"code": c, "name": n}, "geometry": shapely.geometry.mapping(g)}
+        for c, n, g in ((code, "西半", west), (f"{code[:12]}98", "东半", east))
+    ]
+    return code, features, east
+
+
 def test_cells_in_replace_and_rebuild_the_index(api: Api) -> None:
-    village = api.template.county.villages.records[0].code
-    lon, lat = 119.0, 28.5  # an empty corner, inside the 5 km margin of nothing: far from the county
+    code, features, east = split_first_cell(api)
     before = api.client.get("/health").json()["index_version"]
-    body = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"code": f"{village}98", "name": "新网格"},
-                "geometry": square(lon, lat),
-            }
-        ],
-    }
+    body = {"type": "FeatureCollection", "features": features}
     done = api.client.post("/cells", json=body, headers=api.auth("admin"))
     assert done.status_code == 201, done.text
-    assert done.json() == {"written": 1, "index_version": before + 1}
+    assert done.json() == {"written": 2, "index_version": before + 1}
     health = api.client.get("/health").json()
     assert health["index_version"] == before + 1
     assert health["cells"] == len(api.template.county.cells.records) + 1
-    assert api.runtime.domains().index.locate(lon + 0.0002, lat + 0.0002).cell == f"{village}98"
+    inside = east.representative_point()
+    assert api.runtime.domains().index.locate(inside.x, inside.y).cell == f"{code[:12]}98"
+
+
+def test_cells_that_overlap_their_neighbours_are_refused(api: Api) -> None:
+    _, features, east = split_first_cell(api)
+    features[1]["geometry"] = shapely.geometry.mapping(
+        east.buffer(0.001).intersection(east.envelope.buffer(0.001))
+    )
+    done = api.client.post(
+        "/cells", json={"type": "FeatureCollection", "features": features}, headers=api.auth("admin")
+    )
+    assert done.status_code == 400
+    kinds = {e["kind"] for e in done.json()["errors"]}
+    assert "overlap" in kinds, done.text
+    assert api.client.get("/health").json()["cells"] == len(api.template.county.cells.records)
 
 
 @pytest.mark.parametrize(

@@ -4,52 +4,17 @@ files each named for what is wrong with them."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import shapely
-from shapely.geometry import Polygon, mapping
+from shapely.geometry import Polygon
 
 from geodata.boundary_files import BoundaryFileError, FieldMap, read_boundaries
 from geodata.coords import Crs, wgs84_to_gcj02
 from geodata.dataset import Dataset
-from geodata.validation import Kind, validate_cells
-
-METRES_PER_DEGREE = 111_320
-
-
-def township_cells(county: Dataset) -> tuple[list[str], list[str], list[shapely.Geometry]]:
-    township = county.townships.records[0].code
-    rows = [
-        (r, s)
-        for r, s in zip(county.cells.records, county.cells.shapes, strict=True)
-        if r.code.startswith(township)
-    ]
-    return [r.code for r, _ in rows], [r.name for r, _ in rows], [s for _, s in rows]
-
-
-def write_geojson(
-    path: Path,
-    codes: list[str],
-    names: list[str],
-    shapes: list[shapely.Geometry],
-    fields: tuple[str, str] = ("网格编码", "网格名称"),
-) -> Path:
-    features = [
-        {"type": "Feature", "properties": {fields[0]: c, fields[1]: n}, "geometry": mapping(s)}
-        for c, n, s in zip(codes, names, shapes, strict=True)
-    ]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
-    return path
-
-
-def ogr2ogr(*args: str) -> None:
-    subprocess.run(["ogr2ogr", *args], check=True, capture_output=True)
-
-
-def worst_metres(a: list[shapely.Geometry], b: list[shapely.Geometry]) -> float:
-    return max(shapely.hausdorff_distance(x, y) for x, y in zip(a, b, strict=True)) * METRES_PER_DEGREE
+from geodata.validation import Kind, Level, validate
+from tests.boundary_support import boundaries_of, ogr2ogr, township_cells, worst_metres, write_geojson
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +35,7 @@ def test_gauss_kruger_shapefile_reads_back_within_half_a_metre(source, tmp_path:
     assert (layer.code_field, layer.name_field) == ("网格编码", "网格名称")
     assert layer.codes == codes and layer.names == names
     assert worst_metres(list(layer.shapes), shapes) < 0.5
-    assert validate_cells(layer.codes, list(layer.shapes)) == []
+    assert validate(Level.CELL, layer.codes, list(layer.shapes)) == []
 
 
 def test_cgcs2000_geopackage_reads_back_within_half_a_metre(source, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -142,7 +107,7 @@ def test_a_point_layer_and_garbage_are_refused(tmp_path: Path) -> None:
 
 def test_broken_cells_each_get_their_named_finding(county: Dataset) -> None:
     codes, _, shapes = township_cells(county)
-    townships = dict(zip((t.code for t in county.townships.records), county.townships.shapes, strict=True))
+    parents = boundaries_of(county)
     a = shapes[0]
     minx, miny, maxx, maxy = a.bounds
     bow_tie = Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])
@@ -155,29 +120,28 @@ def test_broken_cells_each_get_their_named_finding(county: Dataset) -> None:
         Kind.MISSING_CODE: ([None, *codes[1:]], shapes),
         Kind.EMPTY: (codes, [None, *shapes[1:]]),
     }
-    assert validate_cells(codes, shapes, townships=townships) == []
+    assert validate(Level.CELL, codes, shapes, parents) == []
     for kind, (case_codes, case_shapes) in cases.items():
-        found = validate_cells(case_codes, case_shapes, townships=townships)
+        found = validate(Level.CELL, case_codes, case_shapes, parents)
         assert kind in {f.kind for f in found}, (kind, found)
         assert all(f.blocking for f in found if f.kind is kind)
-    invalid = next(f for f in validate_cells(*cases[Kind.INVALID]) if f.kind is Kind.INVALID)
+    invalid = next(f for f in validate(Level.CELL, *cases[Kind.INVALID]) if f.kind is Kind.INVALID)
     assert "Self-intersection" in invalid.detail
-    overlap = next(f for f in validate_cells(*cases[Kind.OVERLAP]) if f.kind is Kind.OVERLAP)
+    overlap = next(f for f in validate(Level.CELL, *cases[Kind.OVERLAP]) if f.kind is Kind.OVERLAP)
     assert overlap.area_m2 is not None and overlap.area_m2 > 1000 and codes[0] in overlap.cells
-    gap = next(f for f in validate_cells(*cases[Kind.GAP], townships=townships) if f.kind is Kind.GAP)
+    gap = next(f for f in validate(Level.CELL, *cases[Kind.GAP], parents) if f.kind is Kind.GAP)
     assert gap.share is not None and 0 < gap.share < 0.05 and "m²" in gap.detail
     # Without the township's boundary a gap still shows when it is a hole among the cells.
     union = shapely.union_all(shapes)
     inner = next(n for n, s in enumerate(shapes) if s.distance(union.exterior) > 0.001)
     holed = [s.buffer(-0.0003) if n == inner else s for n, s in enumerate(shapes)]
-    assert Kind.GAP in {f.kind for f in validate_cells(codes, holed)}
+    assert Kind.GAP in {f.kind for f in validate(Level.CELL, codes, holed)}
 
 
 def test_cells_crossing_their_village_or_township(county: Dataset) -> None:
     codes, _, shapes = township_cells(county)
-    villages = dict(zip((v.code for v in county.villages.records), county.villages.shapes, strict=True))
-    townships = dict(zip((t.code for t in county.townships.records), county.townships.shapes, strict=True))
-    assert validate_cells(codes, shapes, villages, townships) == []
+    parents = boundaries_of(county)
+    assert validate(Level.CELL, codes, shapes, parents) == []
     stretched = [shapes[0].buffer(0.01), *shapes[1:]]
-    kinds = {f.kind for f in validate_cells(codes, stretched, villages, townships)}
+    kinds = {f.kind for f in validate(Level.CELL, codes, stretched, parents)}
     assert {Kind.CROSSES_VILLAGE, Kind.CROSSES_TOWNSHIP, Kind.OVERLAP} <= kinds

@@ -391,3 +391,30 @@ class RelayCursorRow(SQLModel, table=True):
     __tablename__ = "relay_cursor"
     name: str = Field(primary_key=True)
     position: int
+
+
+class BoundaryImportRow(SQLModel, table=True):
+    """One write of township, village or cell boundaries (a file import or an API upload), kept so
+    the latest can be rolled back."""
+
+    __tablename__ = "boundary_import"
+    id: int | None = Field(default=None, primary_key=True)
+    level: str  # township / village / cell
+    source: str
+    actor: str
+    at: dt.datetime = _moment()
+    written: int
+    added: int
+    index_version: int = 0
+    rolled_back_at: dt.datetime | None = _moment(default=None)
+
+
+class BoundaryPreviousRow(SQLModel, table=True):
+    """What an import replaced, code by code: the row as it was, or null where the import added it."""
+
+    __tablename__ = "boundary_previous"
+    import_id: int = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    previous: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )

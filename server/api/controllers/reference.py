@@ -13,14 +13,14 @@ from litestar.params import FromQuery, JSONBody, QueryParameter, RawBody
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from geodata.validation import Level
 from grid.catalog import Category, MajorCategory, Matter
-from grid.errors import InvalidCode
 from grid.organisation import Officer, Unit, Worker
-from grid.places import Township, Village, check_cell_code, village_of
+from grid.places import Township, Village
 from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.controllers.incidents import parse_bbox
-from server.api.deps import PrincipalDep, SessionDep
+from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, township_scope
 from server.auth import Principal, Role
@@ -38,14 +38,12 @@ from server.db.tables import (
     VillageRow,
     WorkerRow,
 )
+from server.services.boundaries import Boundaries, BoundaryBatch, BoundaryRefused
 from server.services.listings import Listing, feature, page_of
 from server.services.reference import (
     DATA_VERSION,
-    INDEX_VERSION,
-    bump,
     get_meta,
     power_list_entry,
-    shape_columns,
 )
 from server.services.reference_writes import ReferenceRefused, ReferenceWriter
 
@@ -344,57 +342,40 @@ class ReferenceController(Controller):
 
     @post("/cells", guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_cells(
-        self, data: JSONBody[CellCollection], body: RawBody, session: SessionDep, principal: PrincipalDep
+        self,
+        data: JSONBody[CellCollection],
+        body: RawBody,
+        session: SessionDep,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
     ) -> CellsWritten:
         """Add or replace cells (all or nothing); the geofence index of every process is rebuilt."""
         data = strict(body, CellCollection)
-        problems: list[dict[str, Any]] = []
-        rows = []
-        seen: set[str] = set()
-        villages = set(session.exec(select(VillageRow.code)).all())
+        shapes = []
+        unreadable = []
         for n, item in enumerate(data.features):
-            where = f"features[{n}]"
             try:
-                code = check_cell_code(item.properties.code)
-            except InvalidCode as exc:
-                problems.append({"at": where, "problem": exc.message_en})
-                continue
-            if not code.startswith(principal.county):
-                problems.append({"at": where, "problem": f"cell {code} is outside county {principal.county}"})
-            if code in seen:
-                problems.append({"at": where, "problem": f"duplicate code {code}"})
-            seen.add(code)
-            if village_of(code) not in villages:
-                problems.append({"at": where, "problem": f"village {village_of(code)} does not exist"})
-            try:
-                shape = shapely.from_geojson(msgspec.json.encode(item.geometry))
+                shapes.append(shapely.from_geojson(msgspec.json.encode(item.geometry)))
             except (shapely.errors.GEOSException, ValueError) as exc:
-                problems.append({"at": where, "problem": f"geometry is not GeoJSON: {exc}"})
-                continue
-            if shape.geom_type != "Polygon" or shape.is_empty:
-                problems.append(
-                    {"at": where, "problem": f"geometry must be a Polygon, got {shape.geom_type}"}
-                )
-            elif not shape.is_valid:
-                problems.append(
-                    {"at": where, "problem": f"invalid polygon: {shapely.is_valid_reason(shape)}"}
-                )
-            else:
-                rows.append(
-                    CellRow(
-                        code=code,
-                        name=item.properties.name,
-                        patrol_target=item.properties.patrol_target,
-                        village=village_of(code),
-                        township=code[:9],
-                        **shape_columns(shape),
-                    )
-                )
-        if problems:
-            raise ValidationException("cells refused; nothing was written", extra=problems)
-        for row in rows:
-            session.merge(row)
-        version = bump(session, INDEX_VERSION)
-        bump(session, DATA_VERSION)
-        session.commit()
-        return CellsWritten(written=len(rows), index_version=version)
+                unreadable.append({"at": f"features[{n}]", "problem": f"geometry is not GeoJSON: {exc}"})
+        if unreadable:
+            raise ValidationException("cells refused; nothing was written", extra=unreadable)
+        batch = BoundaryBatch(
+            Level.CELL,
+            [f.properties.code for f in data.features],
+            [f.properties.name for f in data.features],
+            shapes,
+            [f.properties.patrol_target for f in data.features],
+        )
+        try:
+            done = Boundaries(session, runtime.clock, scope=principal.county).write(
+                batch, "POST /cells", principal.actor
+            )
+        except BoundaryRefused as exc:
+            problems = [
+                {"at": ", ".join(f.cells), "kind": f.kind.value, "problem": f.detail}
+                for f in exc.findings
+                if f.blocking
+            ]
+            raise ValidationException(str(exc), extra=problems) from None
+        return CellsWritten(written=done.written, index_version=done.index_version)
