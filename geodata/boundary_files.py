@@ -16,7 +16,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from geodata.coords import Crs, to_wgs84
+from geodata.coords import Crs, to_wgs84_many
 
 # Field names counties use for a code and a name, tried in this order when none is named.
 CODE_FIELDS = ("code", "网格编码", "网格代码", "编码", "wgbm", "bm", "CODE")
@@ -111,7 +111,7 @@ def read_boundaries(
         )
     if web_crs not in (None, Crs.WGS84):
         shapes = shapely.transform(
-            shapes, lambda xy: np.array([to_wgs84(float(x), float(y), web_crs) for x, y in xy]).reshape(-1, 2)
+            shapes, lambda xy: np.column_stack(to_wgs84_many(xy[:, 0], xy[:, 1], web_crs))
         )
     by_field = dict(zip(columns, values, strict=True))
     count = len(shapes)

@@ -52,3 +52,10 @@ def ogr2ogr(*args: str) -> None:
 
 def worst_metres(a: list[shapely.Geometry], b: list[shapely.Geometry]) -> float:
     return max(shapely.hausdorff_distance(x, y) for x, y in zip(a, b, strict=True)) * METRES_PER_DEGREE
+
+
+def write_points(path: Path) -> Path:
+    """A layer of points, where polygons are expected."""
+    point = {"type": "Feature", "properties": {"code": "x"}, "geometry": mapping(shapely.Point(119.6, 29.1))}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [point]}))
+    return path

@@ -3,7 +3,6 @@ files each named for what is wrong with them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,14 @@ from geodata.boundary_files import BoundaryFileError, FieldMap, read_boundaries
 from geodata.coords import Crs, wgs84_to_gcj02
 from geodata.dataset import Dataset
 from geodata.validation import Kind, Level, validate
-from tests.boundary_support import boundaries_of, ogr2ogr, township_cells, worst_metres, write_geojson
+from tests.boundary_support import (
+    boundaries_of,
+    ogr2ogr,
+    township_cells,
+    worst_metres,
+    write_geojson,
+    write_points,
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,21 +86,7 @@ def test_a_shapefile_without_prj_is_refused_until_named(source, tmp_path: Path) 
 
 
 def test_a_point_layer_and_garbage_are_refused(tmp_path: Path) -> None:
-    points = tmp_path / "points.geojson"
-    points.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"code": "x"},
-                        "geometry": {"type": "Point", "coordinates": [119.6, 29.1]},
-                    }
-                ],
-            }
-        )
-    )
+    points = write_points(tmp_path / "points.geojson")
     with pytest.raises(BoundaryFileError, match="Point geometries, not polygons"):
         read_boundaries(points)
     garbage = tmp_path / "cells.geojson"

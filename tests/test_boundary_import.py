@@ -21,13 +21,13 @@ from sqlmodel import Session, select
 
 from geodata.coding import reading_order
 from geodata.coords import wgs84_to_gcj02
-from geodata.dataset import Dataset
+from geodata.dataset import Dataset, Layer
 from server.cli import main
 from server.db.engine import make_engine
 from server.db.tables import CellRow, Meta
 from server.services.reference import INDEX_VERSION
 from tests.api_support import Api, Template, database_for_test
-from tests.boundary_support import ogr2ogr, township_cells, worst_metres, write_geojson
+from tests.boundary_support import ogr2ogr, township_cells, worst_metres, write_geojson, write_points
 from tests.postgres import drop_database
 
 Source = tuple[Path, list[str], list[str], list[Any]]
@@ -66,7 +66,7 @@ def fingerprint(url: str) -> tuple[str, int]:
     """A digest of every cell row and the index version: equal means nothing changed."""
     engine = make_engine(url)
     with Session(engine) as session:
-        rows = session.exec(select(CellRow).order_by(CellRow.code)).all()  # type: ignore[arg-type]
+        rows = session.exec(select(CellRow).order_by(CellRow.code)).all()
         digest = hashlib.sha256(msgspec.json.encode([r.model_dump() for r in rows])).hexdigest()
         meta = session.get(Meta, INDEX_VERSION)
         version = int(meta.value) if meta else 0
@@ -186,21 +186,7 @@ def test_file_errors_are_clear_and_change_nothing(
     before = fingerprint(sqlite_database)
     missing_prj = gridwatch(sqlite_database, "import", "cell", str(shp))
     assert missing_prj.exit_code == 1 and "--source-crs" in missing_prj.output
-    points = tmp_path / "points.geojson"
-    points.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"code": "x"},
-                        "geometry": {"type": "Point", "coordinates": [119.6, 29.1]},
-                    }
-                ],
-            }
-        )
-    )
+    points = write_points(tmp_path / "points.geojson")
     not_polygons = gridwatch(sqlite_database, "import", "cell", str(points))
     assert not_polygons.exit_code == 1 and "not polygons" in not_polygons.output
     garbage = tmp_path / "garbage.gpkg"
@@ -275,37 +261,25 @@ def test_code_cells_numbers_west_to_east_north_to_south(
     assert {c: after[c][0] for c in expected} == expected
 
 
+def write_layer(path: Path, layer: Layer, shapes: list[Any] | None = None) -> Path:
+    codes, names = [r.code for r in layer.records], [r.name for r in layer.records]
+    return write_geojson(path, codes, names, shapes or list(layer.shapes), fields=("code", "name"))
+
+
 def test_villages_and_townships_import_and_refuse_crossings(
     county: Dataset, sqlite_database: str, tmp_path: Path
 ) -> None:
     villages = county.villages
-    path = write_geojson(
-        tmp_path / "villages.geojson",
-        [v.code for v in villages.records],
-        [v.name for v in villages.records],
-        list(villages.shapes),
-        fields=("code", "name"),
-    )
+    path = write_layer(tmp_path / "villages.geojson", villages)
     done = gridwatch(sqlite_database, "import", "village", str(path))
     assert done.exit_code == 0 and f"wrote {len(villages.records)} villages" in done.output, done.output
     grown = [villages.shapes[0].buffer(0.02), *villages.shapes[1:]]
-    path = write_geojson(
-        tmp_path / "grown.geojson",
-        [v.code for v in villages.records],
-        [v.name for v in villages.records],
-        grown,
-    )
+    path = write_layer(tmp_path / "grown.geojson", villages, grown)
     refused = gridwatch(sqlite_database, "import", "village", str(path), "--json")
     kinds = {f["kind"] for f in json.loads(refused.output)["findings"]}
     assert refused.exit_code == 1 and {"crosses_township", "overlap"} <= kinds
     townships = county.townships
-    path = write_geojson(
-        tmp_path / "townships.geojson",
-        [t.code for t in townships.records],
-        [t.name for t in townships.records],
-        list(townships.shapes),
-        fields=("code", "name"),
-    )
+    path = write_layer(tmp_path / "townships.geojson", townships)
     done = gridwatch(sqlite_database, "import", "township", str(path))
     assert done.exit_code == 0 and f"wrote {len(townships.records)} townships" in done.output, done.output
 

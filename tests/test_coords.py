@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from geodata.coords import (
     gcj02_to_wgs84,
     outside_china,
     to_wgs84,
+    to_wgs84_many,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
@@ -65,3 +67,14 @@ def test_to_wgs84_dispatch() -> None:
     assert distance_m(lon, lat, *to_wgs84(*wgs84_to_bd09(lon, lat), "bd09")) < 0.5
     with pytest.raises(ValueError, match="mars"):
         to_wgs84(lon, lat, "mars")
+
+
+@given(
+    points=st.lists(st.tuples(china_lon, china_lat), min_size=1, max_size=50),
+    crs=st.sampled_from([Crs.GCJ02, Crs.BD09]),
+)
+def test_whole_arrays_convert_as_each_point_does(points: list[tuple[float, float]], crs: Crs) -> None:
+    lon, lat = np.array(points).T
+    many = np.column_stack(to_wgs84_many(lon, lat, crs))
+    one_by_one = np.array([to_wgs84(x, y, crs) for x, y in points])
+    assert max(distance_m(*a, *b) for a, b in zip(many, one_by_one, strict=True)) < 0.01

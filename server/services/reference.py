@@ -73,14 +73,18 @@ def bump(session: Session, key: str) -> int:
     return value
 
 
-def load_dataset(session: Session, dataset: Dataset) -> None:
-    """Upsert everything in a data folder (idempotent by code/id) and bump the versions."""
+def load_counties(session: Session, dataset: Dataset) -> None:
     for county, shape in zip(dataset.counties.records, dataset.counties.shapes, strict=True):
         session.merge(
             CountyRow(
                 code=county.code, name=county.name, seat_township=county.seat_township, **shape_columns(shape)
             )
         )
+
+
+def load_dataset(session: Session, dataset: Dataset) -> None:
+    """Upsert everything in a data folder (idempotent by code/id) and bump the versions."""
+    load_counties(session, dataset)
     for township, shape in zip(dataset.townships.records, dataset.townships.shapes, strict=True):
         session.merge(TownshipRow(**plain(township), county=township.county, **shape_columns(shape)))
     for village, shape in zip(dataset.villages.records, dataset.villages.shapes, strict=True):
