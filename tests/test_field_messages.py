@@ -13,7 +13,9 @@ import pytest
 import shapely
 from sqlmodel import Session, col, func, select
 
+from geodata.coords import wgs84_to_bd09, wgs84_to_gcj02
 from geodata.dataset import Dataset
+from grid.geo import distance_m
 from grid.subjects import Device
 from server.db.tables import AlertRow, IncidentRow, PatrolDayRow, RejectRow, WorkerPresenceRow
 from sync.ingest import Ingest
@@ -329,3 +331,24 @@ def test_a_redelivered_reject_is_kept_once(api: Api, ingest: Ingest) -> None:
     # The same bytes sent anew (not a redelivery) are another message, kept again.
     ingest.handle_many([Incoming(topic, b"garbage")])
     assert count(api, RejectRow) == 2
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_reports_in_chinese_map_coordinates_are_stored_in_wgs84(api: Api, ingest: Ingest, crs: str) -> None:
+    worker = worker_of(api)
+    lon, lat = api.point_in(api.template.township_a, 0)
+    shown = wgs84_to_gcj02(lon, lat) if crs == "gcj02" else wgs84_to_bd09(lon, lat)
+    report = {
+        "id": f"r-{crs}",
+        "ts": api.clock().isoformat(),
+        "lon": shown[0],
+        "lat": shown[1],
+        "category": "0501",
+        "crs": crs,
+    }
+    answer = send(ingest, f"gw/{COUNTY}/up/{worker}/report", report)
+    assert answer is not None and answer["status"] == "accepted", answer
+    with Session(api.runtime.engine) as session:
+        stored = session.exec(select(IncidentRow).where(IncidentRow.client_id == f"r-{crs}")).one()
+    assert distance_m(stored.lon, stored.lat, lon, lat) < 0.5
+    assert stored.cell is not None and shapely.Point(lon, lat).within(api.shapes[stored.cell].buffer(1e-6))

@@ -3,7 +3,7 @@ spells it per dialect)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 def upsert(
     session: Session,
     table: type[SQLModel],
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
     updates: Callable[[Any], dict[str, Any]],
     where: Callable[[Any], ColumnElement[bool]] | None = None,
@@ -25,10 +25,11 @@ def upsert(
         return
     bind = session.get_bind()
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table.__table__).values(list(rows))  # type: ignore[attr-defined]
+    statement = dialect.insert(table.__table__)  # type: ignore[attr-defined]
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
         set_=updates(statement.excluded),
         where=None if where is None else where(statement.excluded),
     )
-    session.exec(statement)
+    # Rows as executemany parameters: the statement is compiled once, however many rows there are.
+    session.exec(statement, params=list(rows))

@@ -180,15 +180,12 @@ class Boundaries:
         self.session.add(record)
         self.session.flush()
         assert record.id is not None
-        for chunk in _chunks(codes):
-            self.session.exec(
-                insert(BoundaryPreviousRow).values(
-                    [{"import_id": record.id, "code": c, "previous": previous.get(c)} for c in chunk]
-                )
-            )
+        self.session.exec(
+            insert(BoundaryPreviousRow),
+            params=[{"import_id": record.id, "code": c, "previous": previous.get(c)} for c in codes],
+        )
         rows, refreshed = _rows_of(batch, previous)
-        for chunk in _chunks(rows):
-            upsert(self.session, table, chunk, ["code"], lambda new: {c: new[c] for c in refreshed})
+        upsert(self.session, table, rows, ["code"], lambda new: {c: new[c] for c in refreshed})
         record.index_version = self._bump()
         self.session.commit()
         return BoundaryWrite(
@@ -243,8 +240,7 @@ class Boundaries:
         for chunk in _chunks(added):
             self.session.exec(delete(table).where(col(table.code).in_(chunk)))
         columns = [c.name for c in table.__table__.columns if c.name != "code"]
-        for chunk in _chunks(restored):
-            upsert(self.session, table, chunk, ["code"], lambda new: {c: new[c] for c in columns})
+        upsert(self.session, table, restored, ["code"], lambda new: {c: new[c] for c in columns})
         record.rolled_back_at = self.clock()
         self.session.add(record)
         version = self._bump()
