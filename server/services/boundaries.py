@@ -36,7 +36,7 @@ CHILD_TABLES: dict[Level, tuple[type[Any], Any] | None] = {
     Level.VILLAGE: (CellRow, CellRow.village),
     Level.CELL: None,
 }
-# Rows per statement: well under SQLite's bound-parameter limit with a dozen columns.
+# Codes per IN (...) list: well under the bound-parameter limits of SQLite and PostgreSQL.
 CHUNK = 1000
 
 
