@@ -146,7 +146,10 @@ def to_wgs84_many(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], cr
     return (lon, lat) if transform is None else transform(lon, lat)
 
 
+_POINT_TO_WGS84 = {Crs.GCJ02: gcj02_to_wgs84, Crs.BD09: bd09_to_wgs84}
+
+
 def to_wgs84(lon: float, lat: float, crs: Crs | str | None) -> tuple[float, float]:
     """Convert a coordinate in `crs` (default WGS-84) to WGS-84 for storage."""
-    transform = _TO_WGS84.get(Crs(crs or Crs.WGS84))
-    return (lon, lat) if transform is None else _point(transform)(lon, lat)
+    convert = _POINT_TO_WGS84.get(Crs(crs or Crs.WGS84))
+    return (lon, lat) if convert is None else convert(lon, lat)

@@ -268,26 +268,23 @@ def _crossings(
     parents: Mapping[str, BaseGeometry],
     container: Container,
 ) -> list[Finding]:
-    findings = []
-    checked = [n for n, code in enumerate(codes) if code is not None]
-    unknown = sorted({container.of(c) for c in codes if c is not None} - parents.keys())
-    findings += [
-        Finding(Kind.UNKNOWN_PARENT, (code,), f"{container.name} {code} does not exist") for code in unknown
+    parent_at = {n: container.of(code) for n, code in enumerate(codes) if code is not None}
+    findings = [
+        Finding(Kind.UNKNOWN_PARENT, (code,), f"{container.name} {code} does not exist")
+        for code in sorted(set(parent_at.values()) - parents.keys())
     ]
-    checked = [n for n in checked if container.of(codes[n] or "") in parents]
+    checked = [n for n, parent in parent_at.items() if parent in parents]
     # Grown by a sliver and prepared once: a polygon it covers does not cross it.
     grown = {
-        code: shapely.buffer(parents[code], _SLIVER_DEG)
-        for code in {container.of(codes[n] or "") for n in checked}
+        parent: shapely.buffer(parents[parent], _SLIVER_DEG) for parent in {parent_at[n] for n in checked}
     }
     shapely.prepare(list(grown.values()))
-    outer = np.array([grown[container.of(codes[n] or "")] for n in checked], dtype=object)
+    outer = np.array([grown[parent_at[n]] for n in checked], dtype=object)
     inside = shapely.covered_by(geoms[checked], outer) if checked else np.array([], dtype=bool)
     for n, ok in zip(checked, inside, strict=True):
         if ok:
             continue
-        code = codes[n] or ""
-        parent = container.of(code)
+        code, parent = codes[n] or "", parent_at[n]
         area = substantial_area_m2(shapely.difference(geoms[n], parents[parent]))
         if area >= MIN_AREA_M2:
             findings.append(

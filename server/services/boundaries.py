@@ -144,14 +144,17 @@ class Boundaries:
         tree = shapely.STRtree(shapely.from_geojson([g for _, g in rows]) if rows else [])
         at_point, at_village = tree.query(points, predicate="within")
         village_of_point = dict(zip(at_point.tolist(), (villages[v] for v in at_village), strict=True))
-        taken: dict[str, int] = {}
-        in_place = self.session.exec(select(CellRow.code)).all()
-        for code in [*in_place, *(c for c in batch.codes if c is not None)]:
-            taken[village_of(code)] = max(taken.get(village_of(code), 0), int(code[-2:]))
         by_village: dict[str, list[int]] = {}
         for p, n in enumerate(missing):
             if p in village_of_point:
                 by_village.setdefault(village_of_point[p], []).append(n)
+        # The highest sequence each of those villages already has, in the database or the file.
+        in_place: list[str] = []
+        for chunk in _chunks(sorted(by_village)):
+            in_place += self.session.exec(select(CellRow.code).where(col(CellRow.village).in_(chunk))).all()
+        taken: dict[str, int] = {}
+        for code in [*in_place, *(c for c in batch.codes if c is not None)]:
+            taken[village_of(code)] = max(taken.get(village_of(code), 0), int(code[-2:]))
         codes: list[str | None] = list(batch.codes)
         for village, members in by_village.items():
             numbered = code_cells(
