@@ -21,6 +21,7 @@ class CatalogFile(msgspec.Struct, kw_only=True):
     categories: list[Category]
     matters: list[Matter]
     urgent_limits: StageLimits
+    trades: dict[str, list[str]] = {}
 
 
 class DepartmentsFile(msgspec.Struct, kw_only=True):
@@ -35,7 +36,11 @@ def parse_catalog(raw: bytes) -> Catalog:
     """Decode and check a catalog file; msgspec's and the catalog's errors name the bad field."""
     data = msgspec.json.decode(raw, type=CatalogFile)
     return Catalog(
-        majors=data.majors, categories=data.categories, matters=data.matters, urgent_limits=data.urgent_limits
+        majors=data.majors,
+        categories=data.categories,
+        matters=data.matters,
+        urgent_limits=data.urgent_limits,
+        trades=data.trades,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -115,12 +115,15 @@ class Catalog:
         categories: Iterable[Category],
         matters: Iterable[Matter],
         urgent_limits: StageLimits,
+        trades: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.majors = tuple(majors)
         self.categories = tuple(categories)
         self.matters = tuple(matters)
         # Limits for incidents flagged urgent whose category is not urgent by itself.
         self.urgent_limits = urgent_limits
+        # A subject's trade → the matters an inspection of it covers (the sweep's departments).
+        self.trades = {trade: tuple(codes) for trade, codes in (trades or {}).items()}
         check_catalog(self)
         self._categories = {c.code: c for c in self.categories}
         self._matters = {m.code: m for m in self.matters}
@@ -133,6 +136,9 @@ class Catalog:
 
     def matter(self, code: str) -> Matter:
         return self._matters[code]
+
+    def trade_matters(self, trade: str) -> tuple[str, ...]:
+        return self.trades.get(trade, ())
 
     def limits_for(self, category: Category, urgent: bool) -> StageLimits:
         if urgent and not category.urgent:
@@ -169,6 +175,12 @@ def check_catalog(catalog: Catalog) -> None:
         problems += [f"category {c.code} names unknown matter {m}" for m in c.matters if m not in matters]
         if not 0.0 <= c.alert_confidence <= 1.0:
             problems.append(f"category {c.code} alert_confidence {c.alert_confidence} not in [0, 1]")
+    problems += [
+        f"trade {trade} names unknown matter {m}"
+        for trade, codes in catalog.trades.items()
+        for m in codes
+        if m not in matters
+    ]
     problems += [
         f"matter {m.code} severity {m.severity} not in 1..5"
         for m in catalog.matters

@@ -16,6 +16,7 @@ class Source(enum.StrEnum):
     ALERT = "alert"  # a camera or sensor (非现场执法)
     OPEN311 = "open311"
     HOTLINE = "hotline"  # 12345
+    SWEEP = "sweep"  # found by a joint sweep team (综合查一次)
 
 
 class IncidentState(enum.StrEnum):

@@ -17,8 +17,7 @@ from geodata.validation import Finding, Level, repair
 from grid.errors import InvalidCode
 from grid.places import TOWNSHIP_DIGITS, check_code
 from grid.workcalendar import DEFAULT_TZ
-from server.db import migrate as db_migrate
-from server.runtime import Runtime, runtime_from
+from server.runtime import migrated_runtime
 from server.services import exports
 from server.services.boundaries import (
     Boundaries,
@@ -28,13 +27,6 @@ from server.services.boundaries import (
     NothingToRollBack,
 )
 from server.services.exports import Period
-from server.settings import get_settings
-
-
-def _runtime() -> Runtime:
-    runtime = runtime_from(get_settings())
-    db_migrate.upgrade(runtime.engine)
-    return runtime
 
 
 def _report_lines(layer: BoundaryLayer, level: Level, findings: list[Finding]) -> list[str]:
@@ -107,7 +99,7 @@ def import_boundaries(
     gaps, crossings); on any blocking finding nothing is written and the exit status is 1. Otherwise
     every polygon is upserted by code in one transaction and the index version is bumped.
     """
-    runtime = _runtime()
+    runtime = migrated_runtime()
     with Session(runtime.engine) as session:
         boundaries = Boundaries(session, runtime.clock)
         if rollback:
@@ -232,7 +224,7 @@ def export(
         except InvalidCode as exc:
             raise click.BadParameter(exc.message_en, param_hint="--township") from None
     period = Period(_local_midnight(since), _local_midnight(until))
-    runtime = _runtime()
+    runtime = migrated_runtime()
     with Session(runtime.engine) as session:
         if what == "incidents":
             table = exports.incidents(session, period, township)

@@ -22,6 +22,7 @@ from server.route_batch import route_lines
 from server.runtime import Runtime, runtime_from
 from server.services.reference import first_county_code, has_data, load_dataset
 from server.settings import get_settings
+from server.sweep_cli import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -458,6 +459,7 @@ def mqtt_acl(out: Path) -> None:
 
 main.add_command(import_boundaries)
 main.add_command(export)
+main.add_command(sweep)
 
 if __name__ == "__main__":
     main()

@@ -13,13 +13,15 @@ from geodata.catalog_files import default_calendar
 from geodata.coords import to_wgs84
 from grid.intake import Intake
 from grid.patrols import Patrols
+from server.db import migrate as db_migrate
 from server.db.engine import make_engine
 from server.metrics import Metrics
 from server.services.incidents import SqlIntakeStore
 from server.services.mqtt_side import SqlRejects, SqlRoster
 from server.services.patrols import SqlPatrolStore
 from server.services.reference import DomainCache
-from server.settings import Settings
+from server.settings import Settings, get_settings
+from server.sweep_solver import OrToolsRoutes
 from sync.ingest import Ingest
 
 
@@ -40,6 +42,7 @@ class Runtime:
     intake: Intake = field(init=False)
     patrols: Patrols = field(init=False)
     metrics: Metrics = field(init=False)
+    sweep_solver: OrToolsRoutes = field(default_factory=OrToolsRoutes)
 
     def __post_init__(self) -> None:
         self.domains = DomainCache(self.engine, default_calendar())
@@ -56,3 +59,10 @@ class Runtime:
 
 def runtime_from(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:
     return Runtime(settings=settings, engine=make_engine(settings.database_url), clock=clock)
+
+
+def migrated_runtime() -> Runtime:
+    """The runtime of a one-shot command, on a database brought up to the latest schema."""
+    runtime = runtime_from(get_settings())
+    db_migrate.upgrade(runtime.engine)
+    return runtime

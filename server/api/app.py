@@ -16,6 +16,7 @@ from server.api.controllers.open311 import Open311Controller
 from server.api.controllers.patrols import PatrolController
 from server.api.controllers.reference import ReferenceController
 from server.api.controllers.rejects import RejectController
+from server.api.controllers.sweeps import SweepController
 from server.api.controllers.system import SystemController
 from server.api.controllers.whistles import WhistleController
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime) -> Litestar:
             SystemController,
             IncidentController,
             WhistleController,
+            SweepController,
             EventController,
             MediaController,
             Open311Controller,

@@ -20,6 +20,7 @@ from grid.errors import (
     UnknownCategory,
 )
 from grid.intake import IntakeRefused
+from grid.sweep.plan import SweepRefused
 from server.services.incidents import Conflict, NotFound
 from server.services.media import MediaRefused
 
@@ -30,6 +31,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     TransitionRefused: 409,
+    SweepRefused: 409,
     DutyAdmissionRefused: 409,
     IntakeRefused: 422,
     MediaRefused: 422,
@@ -58,7 +60,7 @@ def problem(
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
-    facts = {k: v for k, v in exc.detail.items() if isinstance(v, str | int | float | bool | None)}
+    facts = {k: v for k, v in exc.detail.items() if isinstance(v, str | int | float | bool | list | None)}
     return problem(
         request,
         status,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db.types import UtcDateTime
@@ -418,3 +418,62 @@ class BoundaryPreviousRow(SQLModel, table=True):
     previous: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )
+
+
+class SweepPlanRow(SQLModel, table=True):
+    """A Tuesday sweep plan: the plan itself is one document (grid.sweep.plan.SweepPlan as JSON),
+    edited as a whole and versioned by `revision`."""
+
+    __tablename__ = "sweep_plan"
+    id: str = Field(primary_key=True)
+    county: str = Field(index=True, max_length=6)
+    scope: str = Field(index=True, max_length=9)  # a township, or the county code
+    date: dt.date = Field(index=True)
+    mode: str
+    # The draw's seed (up to 63 bits) and the digest of the inputs it was drawn from.
+    seed: int | None = Field(default=None, sa_type=BigInteger)
+    digest: str = Field(max_length=64)
+    status: str = "draft"  # draft → published
+    revision: int = 0
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = _moment()
+    created_by: str
+    published_at: dt.datetime | None = _moment(default=None)
+    published_by: str | None = None
+
+
+class SweepOutcomeRow(SQLModel, table=True):
+    """What a team found at one stop of a published plan."""
+
+    __tablename__ = "sweep_outcome"
+    plan: str = Field(primary_key=True)
+    stop: str = Field(primary_key=True)
+    outcome: str
+    note: str = ""
+    incident: str | None = None
+    recorded_at: dt.datetime = _moment()
+    recorded_by: str
+
+
+class SubjectVisitRow(SQLModel, table=True):
+    """A subject's inspection history: each visit, its outcome and the risk level before and after."""
+
+    __tablename__ = "subject_visit"
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True)
+    date: dt.date
+    plan: str | None = None
+    outcome: str
+    risk_before: int
+    risk_after: int
+
+
+class OfficerAbsenceRow(SQLModel, table=True):
+    """An officer away (leave, training, another duty) over a span of days: not drawn for a sweep."""
+
+    __tablename__ = "officer_absence"
+    id: int | None = Field(default=None, primary_key=True)
+    officer: str = Field(index=True)
+    first_day: dt.date
+    last_day: dt.date
+    reason: str = ""

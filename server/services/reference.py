@@ -45,6 +45,7 @@ from server.db.tables import (
 DATA_VERSION = "data_version"
 INDEX_VERSION = "index_version"
 URGENT_LIMITS = "urgent_limits"
+TRADE_MATTERS = "trade_matters"
 
 
 def plain(value: msgspec.Struct) -> dict[str, Any]:
@@ -101,6 +102,7 @@ def load_dataset(session: Session, dataset: Dataset) -> None:
     for matter in catalog.matters:
         session.merge(MatterRow(**plain(matter)))
     session.merge(Meta(key=URGENT_LIMITS, value=msgspec.to_builtins(catalog.urgent_limits)))
+    session.merge(Meta(key=TRADE_MATTERS, value=msgspec.to_builtins(catalog.trades)))
     for unit in dataset.units:
         session.merge(UnitRow(**plain(unit)))
     for worker in dataset.workers:
@@ -158,7 +160,7 @@ def power_list_entry(row: PowerListRow) -> PowerListEntry:
     )
 
 
-def _domain_values(rows: Iterable[SQLModel], kind: type[Any], drop: tuple[str, ...] = ()) -> list[Any]:
+def domain_values(rows: Iterable[SQLModel], kind: type[Any], drop: tuple[str, ...] = ()) -> list[Any]:
     fields = set(kind.__struct_fields__)
     return [
         msgspec.convert({k: v for k, v in row.model_dump().items() if k in fields and k not in drop}, kind)
@@ -168,17 +170,18 @@ def _domain_values(rows: Iterable[SQLModel], kind: type[Any], drop: tuple[str, .
 
 def build_domain(session: Session, calendar: WorkingCalendar) -> Domain:
     catalog = Catalog(
-        majors=_domain_values(session.exec(select(MajorCategoryRow)), MajorCategory),
-        categories=_domain_values(session.exec(select(CategoryRow)), Category),
-        matters=_domain_values(session.exec(select(MatterRow)), Matter),
+        majors=domain_values(session.exec(select(MajorCategoryRow)), MajorCategory),
+        categories=domain_values(session.exec(select(CategoryRow)), Category),
+        matters=domain_values(session.exec(select(MatterRow)), Matter),
         urgent_limits=msgspec.convert(get_meta(session, URGENT_LIMITS), StageLimits),
+        trades=get_meta(session, TRADE_MATTERS, {}),
     )
     lists = PowerLists(
         (power_list_entry(r) for r in session.exec(select(PowerListRow))),
-        _domain_values(session.exec(select(DutyRow)), TerritorialDuty),
+        domain_values(session.exec(select(DutyRow)), TerritorialDuty),
     )
-    units = {u.id: u for u in _domain_values(session.exec(select(UnitRow)), Unit)}
-    townships = {t.code: t for t in _domain_values(session.exec(select(TownshipRow)), Township)}
+    units = {u.id: u for u in domain_values(session.exec(select(UnitRow)), Unit)}
+    townships = {t.code: t for t in domain_values(session.exec(select(TownshipRow)), Township)}
     cells = session.exec(select(CellRow.code, CellRow.geometry)).all()
     shapes = shapely.from_geojson([g for _, g in cells]) if cells else []
     index = GeofenceIndex(
