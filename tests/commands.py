@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
+
+from server.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,3 +32,8 @@ def run_gridwatch(
         text=text,
         timeout=timeout,
     )
+
+
+def gridwatch(url: str, *args: str) -> Result:
+    """`gridwatch ARGS` in this process (click's runner) against the database at `url`."""
+    return CliRunner().invoke(main, list(args), env={"GRIDWATCH_DATABASE_URL": url}, catch_exceptions=False)

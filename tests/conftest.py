@@ -87,3 +87,17 @@ def served(sqlite_template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  #
     from tests.console_support import serve
 
     yield from serve(sqlite_template, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the loaded county, on SQLite and on PostgreSQL: a URL for commands to use."""
+    from tests.api_support import database_for_test
+    from tests.postgres import drop_database
+
+    template = request.getfixturevalue(f"{request.param}_template")
+    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
+    url = database_for_test(template, tmp_path, admin)
+    yield url
+    if admin is not None:
+        drop_database(admin, url.rsplit("/", 1)[1])

@@ -48,6 +48,7 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/metrics", expect({"admin"})),
     ("/rejects", expect({"admin"})),
     ("/whistles", expect({"admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"})),
+    ("/sweeps", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/events", expect(set(ROLES) - {"anon", "device"})),
     ("/events/head", expect(set(ROLES) - {"anon", "device"})),
     ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import msgspec
 import pyogrio
 import pytest
 import shapely
-from click.testing import CliRunner, Result
 from shapely.geometry import Polygon, mapping
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -22,35 +20,19 @@ from sqlmodel import Session, select
 from geodata.coding import reading_order
 from geodata.coords import wgs84_to_gcj02
 from geodata.dataset import Dataset, Layer
-from server.cli import main
 from server.db.engine import make_engine
 from server.db.tables import CellRow, Meta
 from server.services.reference import INDEX_VERSION
 from tests.api_support import Api, Template, database_for_test
 from tests.boundary_support import ogr2ogr, township_cells, worst_metres, write_geojson, write_points
-from tests.postgres import drop_database
+from tests.commands import gridwatch
 
 Source = tuple[Path, list[str], list[str], list[Any]]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the loaded county, on SQLite and on PostgreSQL."""
-    template: Template = request.getfixturevalue(f"{request.param}_template")
-    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
-    url = database_for_test(template, tmp_path, admin)
-    yield url
-    if admin is not None:
-        drop_database(admin, url.rsplit("/", 1)[1])
 
 
 @pytest.fixture
 def sqlite_database(sqlite_template: Template, tmp_path: Path) -> str:
     return database_for_test(sqlite_template, tmp_path, None)
-
-
-def gridwatch(url: str, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"GRIDWATCH_DATABASE_URL": url}, catch_exceptions=False)
 
 
 def cells_in(url: str) -> dict[str, tuple[str, shapely.Geometry]]:

@@ -127,10 +127,11 @@ class TeamBuilder:
         if seed is None:
             return None
         members = [self.pool.take(u) for u in seed.units]
-        # The second officer comes from the township itself where it can (属地 leads the joint team).
+        # The second officer comes from the township itself where it can (属地 leads the joint team),
+        # else from a unit the waiting stops need.
         fallbacks = [township.enforcement_office]
         fallbacks += [u.id for u in self.units.values() if u.township == township.code]
-        fallbacks += seed.units
+        fallbacks += [u for s in waiting for u in s.units]
         while len(members) < MIN_CERTIFIED_OFFICERS:
             spare = next((u for u in fallbacks if self.pool.left(u)), None)
             if spare is None:
