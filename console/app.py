@@ -24,10 +24,11 @@ from console.remote.stream import Connection, LiveStream
 from console.screens.board import BoardScreen
 from console.screens.map import MapScreen
 from console.screens.patrols import PatrolsScreen
+from console.screens.sweep import SweepScreen
 from console.screens.whistles import WhistlesScreen
 
 RETRY_SECONDS = 2.0
-LATER_SCREENS = {"sweep": "nav.sweep", "kpis": "nav.kpis"}  # added by their own issues
+LATER_SCREENS = {"kpis": "nav.kpis"}  # added by its own issue
 
 
 class GridwatchConsole(App[None]):
@@ -38,6 +39,7 @@ class GridwatchConsole(App[None]):
         "whistles": WhistlesScreen,
         "map": MapScreen,
         "patrols": PatrolsScreen,
+        "sweep": SweepScreen,
     }
     NAVIGATION = ("board", "whistles", "map", "patrols", "sweep", "kpis")
 

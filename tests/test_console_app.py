@@ -12,8 +12,16 @@ from textual.widgets import DataTable, Input, Select, SelectionList, Static
 
 from console.remote.stream import Connection
 from console.screens.board import BoardScreen
-from console.screens.dialogs import RatingDialog, ReasonDialog, RerouteDialog, WhistleDialog
+from console.screens.dialogs import (
+    MoveDialog,
+    RatingDialog,
+    ReasonDialog,
+    RerouteDialog,
+    SwapDialog,
+    WhistleDialog,
+)
 from console.screens.incident import IncidentScreen
+from console.screens.sweep import SweepScreen
 from console.widgets.board.incident_table import IncidentTable
 from console.widgets.map.cell_map import CellMap
 from tests.console_support import Served, until
@@ -277,8 +285,53 @@ async def test_patrols_show_the_township_workers(served: Served) -> None:
         summary = plain(app.screen.query_one("#patrol-summary", Static))
         assert f"0 of {len(workers)} online" in summary
         assert app.screen.query_one("#villages", DataTable).row_count > 0
-        await pilot.press("5")  # the sweep screen comes with its own issue
+        await pilot.press("6")  # the KPI screen comes with its own issue
         assert any("later release" in n.message for n in app._notifications)
+
+
+async def test_sweep_plan_review_and_publish(served: Served) -> None:
+    api = served.api
+    app = served.console(who="duty_a")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.loaded)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and "press n" in summary_of(app))
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.sweep is not None)
+        sweep = app.screen.sweep
+        first = sweep.plan.teams[0]
+        assert f"{len(sweep.plan.teams)} teams" in summary_of(app) and "draft" in summary_of(app)
+        table = app.screen.query_one(DataTable)
+        assert [str(c) for c in table.get_row_at(0)[:3]] == [first.id, "1", sweep.stop(first.stops[0]).name]
+        # Take the first stop off the plan: it moves to the "not planned" rows with the reason.
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MoveDialog))
+        app.screen.query_one("#team", Select).value = ""
+        await pilot.click("#ok")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.sweep.revision == 1)
+        rows = [
+            app.screen.query_one(DataTable).get_row_at(r)
+            for r in range(app.screen.query_one(DataTable).row_count)
+        ]
+        assert any(
+            "taken off the plan" in str(r[4]) and str(r[2]) == sweep.stop(first.stops[0]).name for r in rows
+        )
+        # A swap the rules refuse is shown, and the plan stays as it was.
+        await pilot.press("home", "o")
+        await until(pilot, lambda: isinstance(app.screen, SwapDialog))
+        app.screen.query_one("#leaving", Select).value = first.officers[0]
+        app.screen.query_one("#joining", Input).value = "o-nobody"
+        await pilot.click("#ok")
+        await until(pilot, lambda: "refused" in status(app))
+        assert "unknown officer o-nobody" in status(app)
+        await pilot.press("P")
+        await until(pilot, lambda: "published" in summary_of(app))
+    stored = api.client.get(f"/sweeps/{sweep.id}", headers=api.auth("duty_a")).json()
+    assert stored["status"] == "published" and first.stops[0] not in stored["plan"]["teams"][0]["stops"]
+
+
+def summary_of(app: object) -> str:
+    return plain(app.screen.query_one("#summary", Static))  # type: ignore[attr-defined]
 
 
 async def test_a_unit_officer_sees_its_own_work_and_is_refused_the_duty_steps(served: Served) -> None:

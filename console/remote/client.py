@@ -18,6 +18,8 @@ from console.remote.models import (
     IncidentView,
     PresenceView,
     Problem,
+    SweepSummaryView,
+    SweepView,
     TownshipView,
     UnitView,
     VillageView,
@@ -137,6 +139,34 @@ class ServerClient:
     async def rate(self, whistle_id: str, unit: str, rating: int) -> WhistleView:
         body = {"unit": unit, "rating": rating}
         return await self._call("POST", f"/whistles/{whistle_id}/rate", WhistleView, json=body)
+
+    # --- sweeps ---
+    async def latest_sweep(self) -> SweepView | None:
+        page = await self._call("GET", "/sweeps", _Paged, params={"limit": 1})
+        if not page.items:
+            return None
+        latest = msgspec.json.decode(page.items[0], type=SweepSummaryView)
+        return await self.sweep(latest.id)
+
+    async def sweep(self, plan_id: str) -> SweepView:
+        return await self._call("GET", f"/sweeps/{plan_id}", SweepView)
+
+    async def plan_sweep(self) -> SweepView:
+        """Plan next Tuesday for the caller's own scope."""
+        return await self._call("POST", "/sweeps", SweepView, json={})
+
+    async def move_stop(self, sweep: SweepView, stop: str, team: str | None) -> SweepView:
+        body = {"revision": sweep.revision, "stop": stop, "team": team}
+        return await self._call("POST", f"/sweeps/{sweep.id}/moves", SweepView, json=body)
+
+    async def swap_officer(self, sweep: SweepView, team: str, leaving: str, joining: str) -> SweepView:
+        body = {"revision": sweep.revision, "team": team, "leaving": leaving, "joining": joining}
+        return await self._call("POST", f"/sweeps/{sweep.id}/swaps", SweepView, json=body)
+
+    async def publish_sweep(self, sweep: SweepView) -> SweepView:
+        return await self._call(
+            "POST", f"/sweeps/{sweep.id}/publish", SweepView, json={"revision": sweep.revision}
+        )
 
     # --- patrols ---
     async def presence(self, township: str | None) -> list[PresenceView]:

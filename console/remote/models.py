@@ -201,3 +201,71 @@ class Problem(msgspec.Struct):
     code: str = ""
     detail: str = ""
     detail_zh: str | None = None
+
+
+class SweepReasonView(msgspec.Struct):
+    kind: str
+    text_zh: str
+    text_en: str
+
+    def text(self, lang: str) -> str:
+        return self.text_zh if lang == "zh" else self.text_en
+
+
+class SweepStopView(msgspec.Struct):
+    id: str
+    kind: str
+    township: str
+    name: str
+    address: str
+    units: list[str]
+    priority: float
+    reasons: list[SweepReasonView]
+
+
+class SweepTeamView(msgspec.Struct):
+    id: str
+    township: str
+    officers: list[str]
+    units: list[str]
+    stops: list[str]
+    length_m: float
+
+
+class SweepConflictView(msgspec.Struct):
+    kind: str
+    township: str
+    text_zh: str
+    text_en: str
+    stop: str | None = None
+
+    def text(self, lang: str) -> str:
+        return self.text_zh if lang == "zh" else self.text_en
+
+
+class SweepPlanView(msgspec.Struct):
+    date: dt.date
+    scope: str
+    mode: str
+    stops: list[SweepStopView]
+    teams: list[SweepTeamView]
+    conflicts: list[SweepConflictView]
+    seed: int | None = None
+
+
+class SweepView(msgspec.Struct):
+    id: str
+    status: str
+    revision: int
+    plan: SweepPlanView
+    names: dict[str, str]
+
+    def stop(self, stop_id: str) -> SweepStopView:
+        return next(s for s in self.plan.stops if s.id == stop_id)
+
+
+class SweepSummaryView(msgspec.Struct):
+    id: str
+    scope: str
+    date: dt.date
+    status: str

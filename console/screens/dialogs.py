@@ -150,3 +150,46 @@ class RatingDialog(Dialog[int]):
 
     def answer(self) -> int:
         return int(str(self.query_one("#rating", Select).value))
+
+
+class MoveDialog(Dialog[str]):
+    """Where a stop goes: one of the plan's teams, or off the plan ("")."""
+
+    def __init__(self, t: Texts, title: str, teams: list[str], current: str | None) -> None:
+        super().__init__(t, title)
+        self.teams = [team for team in teams if team != current]
+        self.current = current
+
+    def fields(self) -> ComposeResult:
+        options = [(team, team) for team in self.teams]
+        if self.current is not None:
+            options.append((self.t("sweep.off_plan"), ""))
+        yield Select(options, prompt=self.t("sweep.ask_team"), id="team")
+
+    def answer(self) -> str:
+        team = self.query_one("#team", Select).value
+        if team is Select.NULL:
+            raise Incomplete(self.t("ask.required"))
+        return str(team)
+
+
+class SwapDialog(Dialog[tuple[str, str]]):
+    """Which officer leaves the team, and who joins it (an officer id)."""
+
+    def __init__(self, t: Texts, title: str, officers: list[tuple[str, str]]) -> None:
+        super().__init__(t, title)
+        self.officers = officers
+
+    def fields(self) -> ComposeResult:
+        yield Select(
+            [(f"{name} ({oid})", oid) for oid, name in self.officers],
+            prompt=self.t("sweep.ask_leaving"),
+            id="leaving",
+        )
+        yield Input(placeholder=self.t("sweep.ask_joining"), id="joining", max_length=64)
+
+    def answer(self) -> tuple[str, str]:
+        leaving = self.query_one("#leaving", Select).value
+        if leaving is Select.NULL:
+            raise Incomplete(self.t("ask.required"))
+        return str(leaving), self._text("#joining")
