@@ -109,9 +109,24 @@ def _check_read(principal: Principal, row: SweepPlanRow, plan: SweepPlan) -> Non
         raise deny(f"sweep {row.id} is outside your scope")
 
 
-def _check_plan_scope(principal: Principal, row: SweepPlanRow) -> None:
+def _readable(
+    plan_id: str, principal: Principal, session: Session, runtime: Runtime
+) -> tuple[SweepService, SweepPlanRow, SweepPlan]:
+    """The plan, if the caller may read it."""
+    service = _service(session, runtime)
+    row = service.row(plan_id)
+    plan = plan_of(row)
+    _check_read(principal, row, plan)
+    return service, row, plan
+
+
+def _changeable(plan_id: str, principal: Principal, session: Session, runtime: Runtime) -> SweepService:
+    """The service to change the plan with, if the plan is in the caller's scope."""
+    service = _service(session, runtime)
+    row = service.row(plan_id)
     if not _sees_scope(principal, row.scope):
         raise deny(f"sweep {row.id} is outside your scope")
+    return service
 
 
 def sweep_out(row: SweepPlanRow, service: SweepService) -> SweepOut:
@@ -199,9 +214,7 @@ class SweepController(Controller):
     ) -> SweepOut:
         """A plan with its teams, routes, stops, reasons and conflicts; a unit sees the plans its
         officers are in."""
-        service = _service(session, runtime)
-        row = service.row(plan_id)
-        _check_read(principal, row, plan_of(row))
+        service, row, _ = _readable(plan_id, principal, session, runtime)
         return sweep_out(row, service)
 
     @post(
@@ -218,8 +231,7 @@ class SweepController(Controller):
     ) -> SweepOut:
         """Move a stop to another team (or off the plan); refused if the result breaks a rule."""
         data = strict(body, MoveIn)
-        service = _service(session, runtime)
-        _check_plan_scope(principal, service.row(plan_id))
+        service = _changeable(plan_id, principal, session, runtime)
         return sweep_out(service.move(plan_id, data.revision, data.stop, data.team), service)
 
     @post(
@@ -236,8 +248,7 @@ class SweepController(Controller):
     ) -> SweepOut:
         """Swap one officer of a team for another; refused if the result breaks a rule."""
         data = strict(body, SwapIn)
-        service = _service(session, runtime)
-        _check_plan_scope(principal, service.row(plan_id))
+        service = _changeable(plan_id, principal, session, runtime)
         return sweep_out(service.swap(plan_id, data.revision, data.team, data.leaving, data.joining), service)
 
     @post(
@@ -256,8 +267,7 @@ class SweepController(Controller):
         runtime: RuntimeDep,
     ) -> SweepOut:
         data = strict(body, PublishIn)
-        service = _service(session, runtime)
-        _check_plan_scope(principal, service.row(plan_id))
+        service = _changeable(plan_id, principal, session, runtime)
         return sweep_out(service.publish(plan_id, data.revision, principal.actor), service)
 
     @post(
@@ -278,8 +288,7 @@ class SweepController(Controller):
         """After the day: what the team found at a stop. A case opens an incident (or links the
         stop's own); the subject's last visit and risk level follow."""
         data = strict(body, OutcomeIn)
-        service = _service(session, runtime)
-        _check_plan_scope(principal, service.row(plan_id))
+        service = _changeable(plan_id, principal, session, runtime)
         recorded = service.record(
             plan_id, data.stop, data.outcome, data.note, data.category, principal.actor, runtime.intake
         )
@@ -289,9 +298,7 @@ class SweepController(Controller):
     def list_outcomes(
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> list[OutcomeOut]:
-        service = _service(session, runtime)
-        row = service.row(plan_id)
-        _check_read(principal, row, plan_of(row))
+        service, _, _ = _readable(plan_id, principal, session, runtime)
         return [outcome_out(r) for r in service.outcomes(plan_id)]
 
     @get("/sweeps/{plan_id:str}/sheet", guards=[allow(*PLANNERS, Role.UNIT)], sync_to_thread=True)
@@ -299,10 +306,7 @@ class SweepController(Controller):
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> Response[bytes]:
         """The printable workbook: one sheet per team, stops in route order, space for outcomes."""
-        service = _service(session, runtime)
-        row = service.row(plan_id)
-        plan = plan_of(row)
-        _check_read(principal, row, plan)
+        service, row, plan = _readable(plan_id, principal, session, runtime)
         content = plan_workbook(plan, sweep_out(row, service).names)
         disposition = f'attachment; filename="{row.id}.xlsx"'
         return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
@@ -317,10 +321,7 @@ class SweepController(Controller):
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> dict[str, object]:
         """Routes and stops as GeoJSON (WGS-84)."""
-        service = _service(session, runtime)
-        row = service.row(plan_id)
-        plan = plan_of(row)
-        _check_read(principal, row, plan)
+        _, _, plan = _readable(plan_id, principal, session, runtime)
         return plan_geojson(plan)
 
     @get("/sweeps/{plan_id:str}/audit", guards=[allow(*PLANNERS)], sync_to_thread=True)
@@ -328,6 +329,5 @@ class SweepController(Controller):
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> SweepAudit:
         """Repeat the draw from its stored seed: are the inputs unchanged, and is the draw the same?"""
-        service = _service(session, runtime)
-        _check_plan_scope(principal, service.row(plan_id))
+        service = _changeable(plan_id, principal, session, runtime)
         return service.audit(plan_id)
