@@ -53,12 +53,19 @@ class Tally:
     sent_at: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def owed(self) -> int:
+        """Acks still to come: those of tracked ids, and of bad messages, whose ack carries no id we
+        sent (every report, alert and bad message is answered; pings by PUBACK alone)."""
+        answered = self.published["report"] + self.published["alert"] + self.published["bad"]
+        return max(len(self.sent_at), answered - sum(self.acks.values()))
+
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
         return {
             "published": dict(self.published),
             "acks": dict(self.acks),
-            "awaiting_ack": len(self.sent_at),
+            "awaiting_ack": self.owed,
             "ack_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
             "ack_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
         }
@@ -186,7 +193,7 @@ class FieldSimulator:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.tally.lock:
-                if not self.tally.sent_at:
+                if not self.tally.owed:
                     return
             time.sleep(0.1)
 
