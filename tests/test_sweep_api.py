@@ -258,6 +258,8 @@ def test_who_may_plan_read_and_change_a_township_plan(api: Api) -> None:
         (b'{"seed": -1}', 400),
         (b'{"seed": "7"}', 400),
         (b'{"date": "next tuesday"}', 400),
+        (b'{"date": "0001-01-01"}', 400),
+        (b'{"date": "9999-12-31"}', 400),
         (b'{"township": "12"}', 400),
         (b'{"stops_per_team": 0}', 400),
         (b'{"surprise": 1}', 400),

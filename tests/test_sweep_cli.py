@@ -100,6 +100,7 @@ def test_absent_officers_are_left_out(database: str) -> None:
 def test_bad_input(database: str) -> None:
     for args, code, words in (
         (("sweep", "plan", "--date", "tuesday"), 2, "tuesday"),
+        (("sweep", "plan", "--date", "0001-01-01"), 1, "between 2000-01-01 and 2099-12-31"),
         (("sweep", "plan", "--mode", "lottery"), 2, "lottery"),
         (("sweep", "plan", "--seed", "-4"), 2, "-4"),
         (("sweep", "plan", "--township", "339921999"), 1, "339921999"),

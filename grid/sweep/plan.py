@@ -14,6 +14,19 @@ class SweepRefused(DomainError):
     code = "sweep_refused"
 
 
+# The days a plan may be made for: anything else is a typing slip (and year 1 breaks date arithmetic).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
+def check_day(day: dt.date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise SweepRefused(
+            f"a sweep day lies between {FIRST_DAY} and {LAST_DAY}, not {day}",
+            f"检查日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间，而不是 {day}",
+            date=str(day),
+        )
+
+
 class Mode(enum.StrEnum):
     PRIORITY = "priority"  # 问题导向: due subjects, open incidents, hot cells, most urgent first
     DOUBLE_RANDOM = "double_random"  # 双随机: a stratified random sample and randomly drawn officers

@@ -23,7 +23,7 @@ from grid.subjects import Subject
 from grid.sweep.candidates import HotCell, OpenIncident
 from grid.sweep.draw import inputs_digest
 from grid.sweep.outcomes import Outcome, risk_after
-from grid.sweep.plan import Mode, SweepPlan, SweepRefused, SweepRules
+from grid.sweep.plan import Mode, SweepPlan, SweepRefused, SweepRules, check_day
 from grid.sweep.planner import SweepInputs, plan_sweep, reorder
 from grid.sweep.routes import RouteSolver
 from grid.sweep.rules import move_stop, swap_officer
@@ -183,6 +183,7 @@ class SweepService:
     def create(
         self, date: dt.date, scope: str, mode: Mode, seed: int | None, rules: SweepRules, actor: str
     ) -> SweepPlanRow:
+        check_day(date)
         domain = self.domain()
         plan = plan_sweep(self.inputs(date, scope, rules), domain.router, self.solver, rules, mode, seed)
         row = SweepPlanRow(

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from grid.places import COUNTY_DIGITS
 from grid.sweep.outcomes import Outcome
-from grid.sweep.plan import Mode, SweepPlan, SweepRules
+from grid.sweep.plan import FIRST_DAY, LAST_DAY, Mode, SweepPlan, SweepRules
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.schemas import CategoryCode, Limit, Offset, Page, Text, strict
 from server.api.security import allow, deny, township_scope
@@ -35,6 +35,10 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     mode: Mode = Mode.PRIORITY
     seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | None = None
     stops_per_team: Annotated[int, msgspec.Meta(ge=1, le=50)] = 8
+
+    def __post_init__(self) -> None:
+        if self.date is not None and not FIRST_DAY <= self.date <= LAST_DAY:
+            raise ValueError(f"date must lie between {FIRST_DAY} and {LAST_DAY}")
 
 
 class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
