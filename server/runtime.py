@@ -50,6 +50,10 @@ class Runtime:
         self.patrols = Patrols(self.domains, SqlPatrolStore(self.engine, self.clock), to_wgs84)
         self.metrics = Metrics(self.engine, self.clock)
 
+    def today(self) -> dt.date:
+        """Today in the county's time zone."""
+        return self.domains().calendar.local(self.clock()).date()
+
     def field_ingest(self, roster: SqlRoster | None = None) -> Ingest:
         """The MQTT side's pipeline: reports and alerts into the intake, pings into patrols."""
         return Ingest(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,7 +18,7 @@ from grid.sweep.plan import ConflictKind, Mode, SweepPlan, SweepRules
 from server.db.tables import OfficerAbsenceRow, OfficerRow, SweepPlanRow
 from server.runtime import Runtime, migrated_runtime
 from server.services.reference import first_county_code
-from server.services.sweeps import LOCAL, SweepService, next_tuesday, plan_of
+from server.services.sweeps import SweepService, next_tuesday, plan_of
 from server.sweep_outputs import plan_geojson, plan_workbook
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -26,14 +28,15 @@ def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _service(session: Session, runtime: Runtime) -> SweepService:
-    return SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver)
-
-
-def _names(service: SweepService, plan: SweepPlan) -> dict[str, str]:
-    officers = service.officers([o for t in plan.teams for o in t.officers])
-    units = service.domain().router.units
-    return {o.id: o.name for o in officers.values()} | {u.id: u.name_zh for u in units.values()}
+@contextmanager
+def _sweeps() -> Iterator[tuple[SweepService, Runtime]]:
+    """The sweep service on a migrated database; a domain refusal becomes the command's error (exit 1)."""
+    runtime = migrated_runtime()
+    with Session(runtime.engine) as session:
+        try:
+            yield SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver), runtime
+        except DomainError as exc:
+            raise click.ClickException(exc.message_en) from None
 
 
 def _summary(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str]) -> list[str]:
@@ -54,8 +57,8 @@ def _summary(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str]) -> list[
     return lines
 
 
-def _fail(exc: DomainError) -> click.ClickException:
-    return click.ClickException(exc.message_en)
+def _echo_plan(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str], as_json: bool) -> None:
+    click.echo(msgspec.json.encode(plan).decode() if as_json else "\n".join(_summary(row, plan, names)))
 
 
 @click.group()
@@ -88,31 +91,25 @@ def plan_command(
     as_json: bool,
 ) -> None:
     """Plan a sweep: candidates (or the double-random draw), teams, routes and conflicts."""
-    runtime = migrated_runtime()
-    with Session(runtime.engine) as session:
-        service = _service(session, runtime)
+    with _sweeps() as (service, runtime):
         try:
-            scope = township or first_county_code(session)
+            scope = township or first_county_code(service.session)
         except LookupError:
             raise click.ClickException("no county is loaded: run `gridwatch load --data DIR` first") from None
-        date = day.date() if day else next_tuesday(runtime.clock().astimezone(LOCAL).date())
+        date = day.date() if day else next_tuesday(runtime.today())
         if mode == Mode.DOUBLE_RANDOM and seed is None:
             raise click.UsageError(
                 "--mode double_random needs --seed (it is stored so the draw can be repeated)"
             )
-        try:
-            row = service.create(
-                date, scope, Mode(mode), seed, SweepRules(stops_per_team=stops_per_team), _actor()
-            )
-        except DomainError as exc:
-            raise _fail(exc) from None
+        rules = SweepRules(stops_per_team=stops_per_team)
+        row = service.create(date, scope, Mode(mode), seed, rules, _actor())
         plan = plan_of(row)
-        names = _names(service, plan)
+        names = service.names(plan)
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / f"{row.id}.xlsx").write_bytes(plan_workbook(plan, names))
             (out_dir / f"{row.id}.geojson").write_bytes(msgspec.json.encode(plan_geojson(plan)))
-        click.echo(msgspec.json.encode(plan).decode() if as_json else "\n".join(_summary(row, plan, names)))
+        _echo_plan(row, plan, names, as_json)
 
 
 @sweep.command("show")
@@ -120,32 +117,18 @@ def plan_command(
 @click.option("--json", "as_json", is_flag=True)
 def show(plan_id: str, as_json: bool) -> None:
     """Show a plan: teams, routes and conflicts."""
-    runtime = migrated_runtime()
-    with Session(runtime.engine) as session:
-        service = _service(session, runtime)
-        try:
-            row = service.row(plan_id)
-        except DomainError as exc:
-            raise _fail(exc) from None
+    with _sweeps() as (service, _):
+        row = service.row(plan_id)
         plan = plan_of(row)
-        click.echo(
-            msgspec.json.encode(plan).decode()
-            if as_json
-            else "\n".join(_summary(row, plan, _names(service, plan)))
-        )
+        _echo_plan(row, plan, service.names(plan), as_json)
 
 
 @sweep.command("publish")
 @click.argument("plan_id")
 def publish(plan_id: str) -> None:
     """Publish a reviewed plan: it can no longer be edited, and outcomes can be recorded."""
-    runtime = migrated_runtime()
-    with Session(runtime.engine) as session:
-        service = _service(session, runtime)
-        try:
-            row = service.publish(plan_id, service.row(plan_id).revision, _actor())
-        except DomainError as exc:
-            raise _fail(exc) from None
+    with _sweeps() as (service, _):
+        row = service.publish(plan_id, service.row(plan_id).revision, _actor())
         click.echo(f"{row.id} published")
 
 
@@ -157,14 +140,8 @@ def publish(plan_id: str) -> None:
 @click.option("--category", default=None, help="What was found (4 digits), when a case is opened.")
 def outcome(plan_id: str, stop: str, outcome: str, note: str, category: str | None) -> None:
     """Record what a team found at a stop of a published plan."""
-    runtime = migrated_runtime()
-    with Session(runtime.engine) as session:
-        try:
-            recorded = _service(session, runtime).record(
-                plan_id, stop, Outcome(outcome), note, category, _actor(), runtime.intake
-            )
-        except DomainError as exc:
-            raise _fail(exc) from None
+    with _sweeps() as (service, runtime):
+        recorded = service.record(plan_id, stop, Outcome(outcome), note, category, _actor(), runtime.intake)
         click.echo(
             f"{stop}: {recorded.outcome}" + (f", incident {recorded.incident}" if recorded.incident else "")
         )
@@ -174,12 +151,8 @@ def outcome(plan_id: str, stop: str, outcome: str, note: str, category: str | No
 @click.argument("plan_id")
 def audit(plan_id: str) -> None:
     """Repeat a plan's draw from its stored seed and say whether it is the same."""
-    runtime = migrated_runtime()
-    with Session(runtime.engine) as session:
-        try:
-            result = _service(session, runtime).audit(plan_id)
-        except DomainError as exc:
-            raise _fail(exc) from None
+    with _sweeps() as (service, _):
+        result = service.audit(plan_id)
     click.echo(msgspec.json.encode(result).decode())
     if result.same_draw is not True:
         raise SystemExit(1)

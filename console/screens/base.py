@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
+from textual.widgets import Static
+
+from console.remote.client import ServerError
 
 if TYPE_CHECKING:
     from console.app import GridwatchConsole
@@ -14,3 +17,10 @@ class ConsoleScreen(Screen[None]):
     @property
     def console(self) -> GridwatchConsole:
         return cast("GridwatchConsole", self.app)
+
+    def show_refusal(self, exc: ServerError) -> None:
+        """Say on the screen's status line, in the console's language, why the server refused."""
+        t = self.console.t
+        status = self.query_one("#status", Static)
+        status.update(t("conn.refused", detail=exc.message(t.lang)))
+        status.add_class("refused")

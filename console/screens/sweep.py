@@ -54,7 +54,7 @@ class SweepScreen(ConsoleScreen):
         try:
             self.show(await self.console.client.latest_sweep())
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
 
     def show(self, sweep: SweepView | None) -> None:
         t, lang = self.console.t, self.console.t.lang
@@ -110,7 +110,7 @@ class SweepScreen(ConsoleScreen):
         try:
             self.show(await self.console.client.plan_sweep())
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
 
     @work(group="sweep-edit", exit_on_error=False)
     async def action_move(self) -> None:
@@ -127,7 +127,7 @@ class SweepScreen(ConsoleScreen):
         try:
             self.show(await self.console.client.move_stop(sweep, stop, target or None))
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
 
     @work(group="sweep-edit", exit_on_error=False)
     async def action_swap(self) -> None:
@@ -143,7 +143,7 @@ class SweepScreen(ConsoleScreen):
         try:
             self.show(await self.console.client.swap_officer(sweep, team.id, *answer))
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
 
     @work(group="sweep-edit", exit_on_error=False)
     async def action_publish(self) -> None:
@@ -152,12 +152,6 @@ class SweepScreen(ConsoleScreen):
         try:
             self.show(await self.console.client.publish_sweep(self.sweep))
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
             return
         self.query_one("#status", Static).update(self.console.t("sweep.published"))
-
-    def _status(self, exc: ServerError) -> None:
-        t = self.console.t
-        status = self.query_one("#status", Static)
-        status.update(t("conn.refused", detail=exc.message(t.lang)))
-        status.add_class("refused")

@@ -56,7 +56,7 @@ class WhistlesScreen(ConsoleScreen):
         try:
             self.whistles = await self.console.client.open_whistles()
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
             return
         self._draw()
 
@@ -103,7 +103,7 @@ class WhistlesScreen(ConsoleScreen):
         try:
             await self.console.client.report_in(picked[0].id, picked[1].unit)
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
             return
         self.load()
 
@@ -119,7 +119,7 @@ class WhistlesScreen(ConsoleScreen):
         try:
             await self.console.client.rate(picked[0].id, picked[1].unit, rating)
         except ServerError as exc:
-            self._status(exc)
+            self.show_refusal(exc)
             return
         self.load()
 
@@ -127,10 +127,3 @@ class WhistlesScreen(ConsoleScreen):
         picked = self._selected()
         if picked is not None:
             self.app.push_screen(IncidentScreen(picked[0].incident))
-
-    def _status(self, exc: ServerError) -> None:
-        t = self.console.t
-        detail = exc.message(t.lang)
-        status = self.query_one("#status", Static)
-        status.update(t("conn.refused", detail=detail))
-        status.add_class("refused")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 
 import msgspec
 
@@ -68,6 +69,10 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True):
     reasons: tuple[Reason, ...]
     subject: str | None = None
     incidents: tuple[str, ...] = ()
+
+    def covered_by(self, units: Iterable[str]) -> bool:
+        """True when officers of these units can settle everything at the stop."""
+        return set(self.units).issubset(units)
 
 
 class Team(msgspec.Struct, frozen=True, kw_only=True):

@@ -92,10 +92,6 @@ def _over_capacity(stop: Stop, rules: SweepRules) -> Conflict:
     )
 
 
-def _covers(team: Team, stop: Stop) -> bool:
-    return set(stop.units) <= set(team.units)
-
-
 def solve_routes(
     seat: tuple[float, float],
     teams: Sequence[Team],
@@ -112,7 +108,7 @@ def solve_routes(
     distances = distance_matrix(lon, lat, rules.detour_factor)
     problem = RouteProblem(
         distances=distances,
-        allowed=[[t for t, team in enumerate(teams) if _covers(team, s)] for s in stops],
+        allowed=[[t for t, team in enumerate(teams) if s.covered_by(team.units)] for s in stops],
         penalties=[DROP_COST + int(s.priority * DROP_COST_PER_PRIORITY) for s in stops],
         teams=len(teams),
         capacity=capacity,
@@ -167,7 +163,7 @@ def plan_sweep(
     formed_by = builder.form([inputs.townships[c] for c in order], by_township)
     for code in order:
         township, waiting, formed = inputs.townships[code], by_township[code], formed_by[code]
-        coverable = [s for s in waiting if any(_covers(t, s) for t in formed)]
+        coverable = [s for s in waiting if any(s.covered_by(t.units) for t in formed)]
         conflicts += [uncovered(s, formed, inputs.units) for s in waiting if s not in coverable]
         offered = coverable[: OFFERED_PER_PLACE * rules.stops_per_team * len(formed)]
         routed, left_out = solve_routes(

@@ -42,15 +42,11 @@ def unit_names(ids: Iterable[str], units: Mapping[str, Unit], lang: str) -> str:
     return sep.join(units[u].name(lang) if u in units else u for u in ids)
 
 
-def _covers(team_units: set[str], stop: Stop) -> bool:
-    return set(stop.units) <= team_units
-
-
 def _gain(team_units: set[str], unit: str, waiting: Sequence[Stop], cap: int) -> int:
     """How many more waiting stops (up to a day's capacity) the team could visit with `unit` in it."""
     grown = team_units | {unit}
-    return min(cap, sum(_covers(grown, s) for s in waiting)) - min(
-        cap, sum(_covers(team_units, s) for s in waiting)
+    return min(cap, sum(s.covered_by(grown) for s in waiting)) - min(
+        cap, sum(s.covered_by(team_units) for s in waiting)
     )
 
 
@@ -115,7 +111,7 @@ class TeamBuilder:
                 if team is None:
                     continue
                 mine.append(team)
-                covered = [s for s in left if _covers(set(team.units), s)][:cap]
+                covered = [s for s in left if s.covered_by(team.units)][:cap]
                 waiting[township.code] = [s for s in left if s not in covered]
                 if waiting[township.code] and len(mine) < wanted[township.code]:
                     still.append(township)

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
 
 import msgspec
 import shapely
@@ -23,11 +22,10 @@ from grid.subjects import Subject
 from grid.sweep.candidates import HotCell, OpenIncident
 from grid.sweep.draw import inputs_digest
 from grid.sweep.outcomes import Outcome, risk_after
-from grid.sweep.plan import Mode, SweepPlan, SweepRefused, SweepRules, check_day
+from grid.sweep.plan import Mode, Stop, SweepPlan, SweepRefused, SweepRules, check_day
 from grid.sweep.planner import SweepInputs, plan_sweep, reorder
 from grid.sweep.routes import RouteSolver
 from grid.sweep.rules import move_stop, swap_officer
-from grid.workcalendar import DEFAULT_TZ
 from server.db.tables import (
     CellRow,
     IncidentRow,
@@ -39,6 +37,7 @@ from server.db.tables import (
     SweepPlanRow,
 )
 from server.services.incidents import Conflict, NotFound
+from server.services.listings import page_of
 from server.services.reference import domain_values
 
 # The incident states whose next step is a visit: accepted, sent to a unit, signed for, or reworked.
@@ -48,7 +47,6 @@ ON_SITE_STATES = [
     IncidentState.SIGNED,
     IncidentState.REOPENED,
 ]
-LOCAL = ZoneInfo(DEFAULT_TZ)
 
 
 def next_tuesday(today: dt.date) -> dt.date:
@@ -99,13 +97,6 @@ class SweepService:
         townships = self.townships_in(scope)
         county = county_of(scope)
         codes = list(townships)
-        officer_rows = self.session.exec(select(OfficerRow).where(col(OfficerRow.unit).startswith(county)))
-        officers = domain_values(officer_rows, Officer)
-        absent = self.session.exec(
-            select(OfficerAbsenceRow.officer).where(
-                OfficerAbsenceRow.first_day <= date, OfficerAbsenceRow.last_day >= date
-            )
-        ).all()
         subject_rows = self.session.exec(select(SubjectRow).where(col(SubjectRow.township).in_(codes)))
         subjects = domain_values(subject_rows, Subject)
         return SweepInputs(
@@ -114,14 +105,29 @@ class SweepService:
             townships=townships,
             units=dict(self.domain().router.units),
             subjects=tuple(subjects),
-            officers=tuple(officers),
+            officers=tuple(self._officers_of(county).values()),
             incidents=tuple(self._on_site_incidents(codes)),
             hot_cells=tuple(self._hot_cells(codes, date, rules)),
-            absent=tuple(absent),
+            absent=tuple(self._absent_on(date)),
+        )
+
+    def _officers_of(self, county: str) -> dict[str, Officer]:
+        rows = self.session.exec(select(OfficerRow).where(col(OfficerRow.unit).startswith(county)))
+        return {o.id: o for o in domain_values(rows, Officer)}
+
+    def _absent_on(self, day: dt.date) -> list[str]:
+        return list(
+            self.session.exec(
+                select(OfficerAbsenceRow.officer).where(
+                    OfficerAbsenceRow.first_day <= day, OfficerAbsenceRow.last_day >= day
+                )
+            ).all()
         )
 
     def _on_site_incidents(self, townships: list[str]) -> list[OpenIncident]:
-        on_site = [c.code for c in self.domain().catalog.categories if c.on_site]
+        domain = self.domain()
+        calendar = domain.calendar
+        on_site = [c.code for c in domain.catalog.categories if c.on_site]
         rows = self.session.exec(
             select(IncidentRow).where(
                 col(IncidentRow.township).in_(townships),
@@ -139,14 +145,16 @@ class SweepService:
                 lon=r.lon,
                 lat=r.lat,
                 units=(r.lead_unit or "",),
-                reported_on=r.reported_at.astimezone(LOCAL).date(),
+                reported_on=calendar.local(r.reported_at).date(),
                 subject=r.subject,
             )
             for r in rows
         ]
 
     def _hot_cells(self, townships: list[str], date: dt.date, rules: SweepRules) -> list[HotCell]:
-        since = dt.datetime.combine(date - dt.timedelta(days=rules.hot_cell_days), dt.time(), LOCAL)
+        since = dt.datetime.combine(
+            date - dt.timedelta(days=rules.hot_cell_days), dt.time(), self.domain().calendar.tz
+        )
         counts = self.session.exec(
             select(IncidentRow.cell, IncidentRow.lead_unit, func.count())
             .where(
@@ -216,15 +224,17 @@ class SweepService:
             query = query.where(col(SweepPlanRow.scope).in_(townships))
         if county is not None:
             query = query.where(SweepPlanRow.county == county)
-        total = self.session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = self.session.exec(
-            query.order_by(col(SweepPlanRow.date).desc(), col(SweepPlanRow.id)).limit(limit).offset(offset)
-        ).all()
-        return list(rows), int(total)
+        return page_of(
+            self.session, query, [col(SweepPlanRow.date).desc(), col(SweepPlanRow.id)], limit, offset
+        )
 
-    def officers(self, ids: Sequence[str]) -> dict[str, Officer]:
-        rows = self.session.exec(select(OfficerRow).where(col(OfficerRow.id).in_(list(ids)))).all()
-        return {o.id: o for o in domain_values(rows, Officer)}
+    def names(self, plan: SweepPlan) -> dict[str, str]:
+        """The names people read for the plan's officers and for every unit its stops and teams name."""
+        ids = [o for t in plan.teams for o in t.officers]
+        rows = self.session.exec(select(OfficerRow.id, OfficerRow.name).where(col(OfficerRow.id).in_(ids)))
+        units = self.domain().router.units
+        named = {u for s in plan.stops for u in s.units} | {u for t in plan.teams for u in t.units}
+        return dict(rows.all()) | {u: units[u].name_zh for u in named if u in units}
 
     def _draft(self, plan_id: str, revision: int) -> SweepPlanRow:
         row = self.row(plan_id)
@@ -249,15 +259,7 @@ class SweepService:
     ) -> SweepPlanRow:
         row = self._draft(plan_id, revision)
         plan = plan_of(row)
-        county_officers = self.session.exec(
-            select(OfficerRow.id).where(col(OfficerRow.unit).startswith(row.county))
-        ).all()
-        absent = self.session.exec(
-            select(OfficerAbsenceRow.officer).where(
-                OfficerAbsenceRow.first_day <= plan.date, OfficerAbsenceRow.last_day >= plan.date
-            )
-        ).all()
-        edited, touched = edit(plan, self.officers(county_officers), list(absent))
+        edited, touched = edit(plan, self._officers_of(row.county), self._absent_on(plan.date))
         edited = reorder(edited, touched, self.solver)
         row.plan = msgspec.to_builtins(edited)
         row.revision += 1
@@ -337,7 +339,7 @@ class SweepService:
             incident = (
                 stop.incidents[0]
                 if stop.incidents
-                else self._open_case(plan, stop_id, category, note, actor, intake)
+                else self._open_case(plan, stop, category, note, actor, intake)
             )
         recorded = SweepOutcomeRow(
             plan=plan_id,
@@ -369,17 +371,16 @@ class SweepService:
         return recorded
 
     def _open_case(
-        self, plan: SweepPlan, stop_id: str, category: str | None, note: str, actor: str, intake: Intake
+        self, plan: SweepPlan, stop: Stop, category: str | None, note: str, actor: str, intake: Intake
     ) -> str:
         if category is None:
             raise SweepRefused(
                 "opening a case needs the category of what was found", "立案需填写发现问题的事件类别"
             )
-        stop = plan.stop(stop_id)
         # Keyed by (plan, stop): recording again after a failure finds the same incident, not a new one.
         report = Report(
             device=f"sweep:{plan.scope}:{plan.date}",
-            client_id=stop_id,
+            client_id=stop.id,
             source=Source.SWEEP,
             category=category,
             lon=stop.lon,

@@ -20,13 +20,7 @@ from server.api.schemas import (
 )
 from server.api.security import allow, township_scope
 from server.auth import Role
-from server.runtime import Runtime
 from server.services.patrols import cells_visited, coverage, presence_page
-
-
-def _today(runtime: Runtime) -> dt.date:
-    """Today in the county's time zone."""
-    return runtime.domains().calendar.local(runtime.clock()).date()
 
 
 def _area(a: AreaCoverage) -> AreaCoverageOut:
@@ -52,7 +46,7 @@ class PatrolController(Controller):
         """Days each cell was patrolled in the week (any day of it; default this week) against its
         weekly target, rolled up per village and township."""
         townships, county = township_scope(principal, township)
-        day = week or _today(runtime)
+        day = week or runtime.today()
         start, end = week_of(day)
         cells = coverage(session, townships, county, start)
         return CoverageOut(
@@ -86,7 +80,7 @@ class PatrolController(Controller):
         """Who is online, where each worker was last seen, and how many cells they covered this week."""
         townships, county = township_scope(principal, township)
         rows, total = presence_page(session, townships, county, limit, offset)
-        monday, _ = week_of(_today(runtime))
+        monday, _ = week_of(runtime.today())
         visited = cells_visited(session, [r.worker for r in rows], monday)
         return Page(
             items=[

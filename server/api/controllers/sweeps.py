@@ -20,7 +20,7 @@ from server.api.security import allow, deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import SweepOutcomeRow, SweepPlanRow
 from server.runtime import Runtime
-from server.services.sweeps import LOCAL, SweepAudit, SweepService, next_tuesday, plan_of
+from server.services.sweeps import SweepAudit, SweepService, next_tuesday, plan_of
 from server.sweep_outputs import plan_geojson, plan_workbook
 
 PLANNERS = (Role.ADMIN, Role.DUTY)
@@ -135,11 +135,6 @@ def _changeable(plan_id: str, principal: Principal, session: Session, runtime: R
 
 def sweep_out(row: SweepPlanRow, service: SweepService) -> SweepOut:
     plan = plan_of(row)
-    officers = service.officers([o for t in plan.teams for o in t.officers])
-    units = service.domain().router.units
-    names = {o.id: o.name for o in officers.values()}
-    names |= {u: units[u].name_zh for s in plan.stops for u in s.units if u in units}
-    names |= {o.unit: units[o.unit].name_zh for o in officers.values() if o.unit in units}
     return SweepOut(
         id=row.id,
         status=row.status,
@@ -148,7 +143,7 @@ def sweep_out(row: SweepPlanRow, service: SweepService) -> SweepOut:
         created_by=row.created_by,
         published_at=row.published_at,
         plan=plan,
-        names=names,
+        names=service.names(plan),
     )
 
 
@@ -180,7 +175,7 @@ class SweepController(Controller):
         scope = data.township or principal.township or principal.county
         if not _sees_scope(principal, scope):
             raise deny(f"{scope} is outside your scope")
-        date = data.date or next_tuesday(runtime.clock().astimezone(LOCAL).date())
+        date = data.date or next_tuesday(runtime.today())
         service = _service(session, runtime)
         rules = SweepRules(stops_per_team=data.stops_per_team)
         row = service.create(date, scope, data.mode, data.seed, rules, principal.actor)
@@ -311,7 +306,7 @@ class SweepController(Controller):
     ) -> Response[bytes]:
         """The printable workbook: one sheet per team, stops in route order, space for outcomes."""
         service, row, plan = _readable(plan_id, principal, session, runtime)
-        content = plan_workbook(plan, sweep_out(row, service).names)
+        content = plan_workbook(plan, service.names(plan))
         disposition = f'attachment; filename="{row.id}.xlsx"'
         return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
