@@ -392,15 +392,6 @@ class SweepService:
         )
         return intake.submit(report, lambda: uuid.uuid4().hex).incident.id
 
-    def visits(self, subject: str) -> list[SubjectVisitRow]:
-        return list(
-            self.session.exec(
-                select(SubjectVisitRow)
-                .where(SubjectVisitRow.subject == subject)
-                .order_by(col(SubjectVisitRow.date), col(SubjectVisitRow.id))
-            ).all()
-        )
-
     def audit(self, plan_id: str) -> SweepAudit:
         """Is the stored draw what the stored seed gives on the inputs as they are now?"""
         row = self.row(plan_id)
