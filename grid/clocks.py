@@ -77,12 +77,17 @@ def restart_clock(clock: Clock, at: dt.datetime, calendar: WorkingCalendar) -> C
     return Clock(stage=clock.stage, unit=clock.unit, started=clock.started, deadline=due)
 
 
+def past_deadline(clock: Clock, at: dt.datetime) -> bool:
+    """Whether the clock's stage is late at `at`; a stopped clock is late only if it already was."""
+    if clock.remaining is not None:
+        return clock.remaining < 0
+    return at > clock.deadline
+
+
 def is_overdue(incident: Incident, at: dt.datetime) -> bool:
     """Overdue: open, clock running, and past the current stage's deadline. A suspended incident is
     overdue only if it already was when it stopped."""
     clock = incident.clock
     if clock is None or not incident.is_open:
         return False
-    if clock.remaining is not None:
-        return clock.remaining < 0
-    return at > clock.deadline
+    return past_deadline(clock, at)

@@ -48,3 +48,9 @@ class TransitionRefused(DomainError):
 
 class CalendarError(DomainError):
     code = "calendar_error"
+
+
+class EvaluationRefused(DomainError):
+    """A KPI question that cannot be answered as asked: a malformed period or scope."""
+
+    code = "evaluation_refused"

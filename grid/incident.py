@@ -153,3 +153,6 @@ class FlowRecord(msgspec.Struct, frozen=True, kw_only=True):
     # For a re-route: the lead unit it was taken from.
     from_unit: str | None = None
     duplicate_of: str | None = None
+    # For an action that ends a timed stage: whether it came after the stage's deadline (the KPIs
+    # count this, so it is fixed when it happens rather than recomputed from the calendar later).
+    late: bool | None = None

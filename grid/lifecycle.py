@@ -9,7 +9,7 @@ from typing import NamedTuple
 import msgspec
 
 from grid.catalog import Catalog
-from grid.clocks import STAGE_AFTER, restart_clock, start_clock, stop_clock
+from grid.clocks import STAGE_AFTER, past_deadline, restart_clock, start_clock, stop_clock
 from grid.errors import TransitionRefused
 from grid.incident import Assignment, Clock, FlowRecord, Incident, IncidentState
 from grid.workcalendar import WorkingCalendar
@@ -160,6 +160,9 @@ class Lifecycle:
             )
 
         changes: dict[str, object] = {}
+        # Suspending and resuming pause the stage; every other action ends it.
+        ends_stage = action not in (Action.SUSPEND, Action.RESUME) and incident.clock is not None
+        late = past_deadline(incident.clock, at) if ends_stage and incident.clock else None
         if action is Action.SUSPEND:
             target = S.SUSPENDED
             changes["suspended_from"] = incident.state
@@ -194,6 +197,7 @@ class Lifecycle:
             reason=reason,
             unit=lead,
             duplicate_of=duplicate_of,
+            late=late,
         )
         return msgspec.structs.replace(incident, state=target, **changes), record
 

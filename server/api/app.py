@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server.api.controllers.events import EventController
 from server.api.controllers.incidents import IncidentController
+from server.api.controllers.kpis import KpiController
 from server.api.controllers.media import MediaController
 from server.api.controllers.open311 import Open311Controller
 from server.api.controllers.patrols import PatrolController
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime) -> Litestar:
             IncidentController,
             WhistleController,
             SweepController,
+            KpiController,
             EventController,
             MediaController,
             Open311Controller,

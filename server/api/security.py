@@ -10,6 +10,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from grid.places import COUNTY_DIGITS
 from server.auth import Principal, Role, TokenRejected, authenticate
 from server.runtime import Runtime
 
@@ -67,3 +68,11 @@ def township_scope(principal: Principal, township: str | None) -> tuple[list[str
     if principal.township is None:  # a county department's unit sees the county
         return None, principal.county
     return [principal.township], None
+
+
+def sees_place(principal: Principal, place: str) -> bool:
+    """Whether the caller's scope holds a place named by a county (6-digit) or township code: the
+    county's own things are for its admins and county duty officers only."""
+    if len(place) == COUNTY_DIGITS:
+        return principal.scope_kind == "county" and place == principal.county
+    return principal.sees_township(place)

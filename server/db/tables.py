@@ -231,6 +231,15 @@ class IncidentRow(SQLModel, table=True):
     in_review: bool = Field(default=False, index=True)
     alert_count: int = 0
     last_seen: dt.datetime | None = _moment(default=None)
+    # Milestones (grid.evaluation.milestones): what the KPIs sum, kept as the incident moves.
+    accepted_at: dt.datetime | None = _moment(default=None, index=True)
+    accept_late: bool = False
+    dispatched_at: dt.datetime | None = _moment(default=None, index=True)
+    misdispatched: bool = False
+    handled_at: dt.datetime | None = _moment(default=None)
+    handle_late: bool = False
+    closed_at: dt.datetime | None = _moment(default=None)
+    late_stages: int = 0
 
 
 class AlertRow(SQLModel, table=True):
@@ -285,6 +294,7 @@ class FlowRow(SQLModel, table=True):
     unit: str | None = None
     from_unit: str | None = None
     duplicate_of: str | None = None
+    late: bool | None = None
 
 
 class EventRow(SQLModel, table=True):

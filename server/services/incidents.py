@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from grid.alerts import OpenAlert
 from grid.domain import Domain
 from grid.errors import DomainError
+from grid.evaluation.milestones import Milestones, reached
 from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
 from grid.intake import Admission, ClientIdTaken, NearQuery, Outcome, Sighting
 from grid.lifecycle import Action
@@ -134,6 +135,12 @@ def _state_columns(incident: Incident) -> dict[str, Any]:
         "rework_count": incident.rework_count,
         "in_review": incident.in_review,
     }
+
+
+def milestone_columns(row: IncidentRow, records: Sequence[FlowRecord]) -> dict[str, Any]:
+    """The row's milestones moved on by these records."""
+    before = Milestones(**{name: getattr(row, name) for name in Milestones.__struct_fields__})
+    return msgspec.structs.asdict(reached(before, records))
 
 
 def units_of(assignment: Assignment | None) -> list[str]:
@@ -561,7 +568,12 @@ class IncidentService:
         changed = self.session.exec(
             update(IncidentRow)
             .where(col(IncidentRow.id) == row.id, col(IncidentRow.revision) == revision)
-            .values(revision=revision + 1, updated_at=now, **_state_columns(after))
+            .values(
+                revision=revision + 1,
+                updated_at=now,
+                **_state_columns(after),
+                **milestone_columns(row, records),
+            )
         )
         if changed.rowcount != 1:
             self.session.rollback()

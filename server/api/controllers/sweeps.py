@@ -11,12 +11,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlmodel import Session
 
-from grid.places import COUNTY_DIGITS
 from grid.sweep.outcomes import Outcome
 from grid.sweep.plan import FIRST_DAY, LAST_DAY, Mode, SweepPlan, SweepRules
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.schemas import CategoryCode, Limit, Offset, Page, Text, strict
-from server.api.security import allow, deny, township_scope
+from server.api.security import allow, deny, sees_place, township_scope
 from server.auth import Principal, Role
 from server.db.tables import SweepOutcomeRow, SweepPlanRow
 from server.runtime import Runtime
@@ -99,17 +98,11 @@ def _service(session: Session, runtime: Runtime) -> SweepService:
     return SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver)
 
 
-def _sees_scope(principal: Principal, scope: str) -> bool:
-    if len(scope) == COUNTY_DIGITS:  # a county-wide plan: the county's admin and duty officers
-        return principal.scope_kind == "county" and scope == principal.county
-    return principal.sees_township(scope)
-
-
 def _check_read(principal: Principal, row: SweepPlanRow, plan: SweepPlan) -> None:
     if principal.role is Role.UNIT:
         if not any(principal.scope_id in t.units for t in plan.teams):
             raise deny(f"no officer of your unit is in sweep {row.id}")
-    elif not _sees_scope(principal, row.scope):
+    elif not sees_place(principal, row.scope):
         raise deny(f"sweep {row.id} is outside your scope")
 
 
@@ -128,7 +121,7 @@ def _changeable(plan_id: str, principal: Principal, session: Session, runtime: R
     """The service to change the plan with, if the plan is in the caller's scope."""
     service = _service(session, runtime)
     row = service.row(plan_id)
-    if not _sees_scope(principal, row.scope):
+    if not sees_place(principal, row.scope):
         raise deny(f"sweep {row.id} is outside your scope")
     return service
 
@@ -173,7 +166,7 @@ class SweepController(Controller):
         """Plan a sweep day for a township (or, for the county's officers, the whole county)."""
         data = strict(body, PlanIn)
         scope = data.township or principal.township or principal.county
-        if not _sees_scope(principal, scope):
+        if not sees_place(principal, scope):
             raise deny(f"{scope} is outside your scope")
         date = data.date or next_tuesday(runtime.today())
         service = _service(session, runtime)
