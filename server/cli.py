@@ -18,6 +18,7 @@ from geodata.synth import SIZES, synthesize
 from server.auth import Role, ScopeError, create_token
 from server.boundary_cli import export, import_boundaries
 from server.db import migrate as db_migrate
+from server.report_cli import report
 from server.route_batch import route_lines
 from server.runtime import Runtime, runtime_from
 from server.services.reference import first_county_code, has_data, load_dataset
@@ -463,3 +464,4 @@ main.add_command(sweep)
 
 if __name__ == "__main__":
     main()
+main.add_command(report)

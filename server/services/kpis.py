@@ -24,7 +24,9 @@ from grid.patrols import week_of
 from grid.places import COUNTY_DIGITS, township_of
 from grid.staffing import staffing_gap
 from server.db.tables import (
+    CategoryRow,
     CellRow,
+    CountyRow,
     IncidentRow,
     OfficerRow,
     PatrolDayRow,
@@ -54,6 +56,7 @@ _CELL_COLUMN = {
     ScopeKind.CELL: col(CellRow.code),
 }
 _NAME_COLUMNS = {
+    ScopeKind.COUNTY: (col(CountyRow.code), col(CountyRow.name)),
     ScopeKind.TOWNSHIP: (col(TownshipRow.code), col(TownshipRow.name)),
     ScopeKind.VILLAGE: (col(VillageRow.code), col(VillageRow.name)),
     ScopeKind.CELL: (col(CellRow.code), col(CellRow.name)),
@@ -128,15 +131,37 @@ class KpiStore:
         table.by, table.rows = by.value, rows
         return table
 
+    def reported_by_category(self, scope: Scope, period: Period) -> list[tuple[str, int]]:
+        """Incidents reported in the period per category, most first."""
+        start, end = self._bounds(period)
+        reported = col(IncidentRow.reported_at)
+        query = (
+            sa_select(col(IncidentRow.category), func.count())
+            .where(self._incident_filter(scope), reported >= start, reported < end)
+            .group_by(col(IncidentRow.category))
+        )
+        return sorted(((c, int(n)) for c, n in self.session.execute(query)), key=lambda x: (-x[1], x[0]))
+
+    def cell_shapes(self, scope: Scope) -> dict[str, str]:
+        """The GeoJSON geometry of every cell in an area scope."""
+        if not scope.is_area:
+            return {}
+        shapes = sa_select(col(CellRow.code), col(CellRow.geometry)).where(_cells_within(scope))
+        return dict(self.session.execute(shapes).all())
+
     def names(self, level: ScopeKind, keys: Iterable[str | None]) -> dict[str, str]:
         """The names of a level's rows (Chinese for units, as the county's reports print them)."""
         wanted = [k for k in keys if k is not None]
-        if level is ScopeKind.COUNTY:
-            return {k: k for k in wanted}
         key, name = _NAME_COLUMNS[level]
         rows = self.session.execute(sa_select(key, name).where(key.in_(wanted))).all()
         found: dict[str, str] = dict(rows)
         return {k: found.get(k, k) for k in wanted}
+
+    def category_names(self) -> dict[str, tuple[str, str]]:
+        rows = self.session.execute(
+            sa_select(col(CategoryRow.code), col(CategoryRow.name_zh), col(CategoryRow.name_en))
+        )
+        return {code: (zh, en) for code, zh, en in rows}
 
     # -- incidents ----------------------------------------------------------------------------------
 
@@ -280,11 +305,7 @@ class KpiStore:
         first, last = mondays[0], mondays[-1] + dt.timedelta(days=6)
         if scope.kind is ScopeKind.WORKER or by is ScopeKind.WORKER:
             return self._worker_patrols(scope, first, last)
-        cells = (
-            col(CellRow.township).startswith(scope.id)
-            if scope.kind is ScopeKind.COUNTY
-            else (col(_CELL_COLUMN[scope.kind]) == scope.id)
-        )
+        cells = _cells_within(scope)
         key = _CELL_COLUMN[by] if by is not None else literal(None)
         targets = {
             code: (group, target)
@@ -419,6 +440,12 @@ class KpiStore:
             )
         if scope.kind is ScopeKind.DEPARTMENT and scope.id not in set(self._department_of().values()):
             raise EvaluationRefused(f"{scope.id!r} is not a department", f"{scope.id!r} 不是县直部门")
+
+
+def _cells_within(scope: Scope) -> ColumnElement[bool]:
+    if scope.kind is ScopeKind.COUNTY:
+        return col(CellRow.township).startswith(scope.id)
+    return col(_CELL_COLUMN[scope.kind]) == scope.id
 
 
 def _counts(row: Mapping[str, Any], columns: Mapping[str, Any]) -> Counts:
