@@ -22,13 +22,13 @@ from console.remote.client import ServerClient, ServerError, Unreachable
 from console.remote.models import CellShape, EventView
 from console.remote.stream import Connection, LiveStream
 from console.screens.board import BoardScreen
+from console.screens.kpis import KpisScreen
 from console.screens.map import MapScreen
 from console.screens.patrols import PatrolsScreen
 from console.screens.sweep import SweepScreen
 from console.screens.whistles import WhistlesScreen
 
 RETRY_SECONDS = 2.0
-LATER_SCREENS = {"kpis": "nav.kpis"}  # added by its own issue
 
 
 class GridwatchConsole(App[None]):
@@ -40,6 +40,7 @@ class GridwatchConsole(App[None]):
         "map": MapScreen,
         "patrols": PatrolsScreen,
         "sweep": SweepScreen,
+        "kpis": KpisScreen,
     }
     NAVIGATION = ("board", "whistles", "map", "patrols", "sweep", "kpis")
 
@@ -130,8 +131,5 @@ class GridwatchConsole(App[None]):
 
     def action_go(self, name: str) -> None:
         if not self.loaded:
-            return
-        if name in LATER_SCREENS:
-            self.notify(self.t("nav.later", screen=self.t(LATER_SCREENS[name])))
             return
         self.switch_mode(name)

@@ -16,6 +16,8 @@ from console.remote.models import (
     CoverageView,
     IncidentDetail,
     IncidentView,
+    KpiDefinitionView,
+    KpiView,
     PresenceView,
     Problem,
     SweepSummaryView,
@@ -183,6 +185,18 @@ class ServerClient:
         return await self._call("GET", "/patrols/coverage", CoverageView, params=params)
 
     # --- reference data ---
+    async def kpis(self, scope: str | None, first: dt.date, last: dt.date, by: str | None) -> KpiView:
+        """The figures of a scope (default: the caller's own) with the period before (环比)."""
+        params: dict[str, str] = {"from": first.isoformat(), "to": last.isoformat(), "compare": "true"}
+        if scope is not None:
+            params["scope"] = scope
+        if by is not None:
+            params["by"] = by
+        return await self._call("GET", "/kpis", KpiView, params=params)
+
+    async def kpi_definitions(self) -> list[KpiDefinitionView]:
+        return await self._call("GET", "/kpis/definitions", list[KpiDefinitionView])
+
     async def townships(self) -> list[TownshipView]:
         return await self._all("/townships", TownshipView)
 

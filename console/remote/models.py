@@ -269,3 +269,38 @@ class SweepSummaryView(msgspec.Struct):
     scope: str
     date: dt.date
     status: str
+
+
+Figure = float | int | None
+
+
+class KpiDefinitionView(msgspec.Struct):
+    key: str
+    zh: str
+    en: str
+    kind: str
+
+    def name(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class KpiRowView(msgspec.Struct):
+    key: str
+    name: str
+    rank: int | None
+    figures: dict[str, Figure]
+
+
+class KpiTableView(msgspec.Struct):
+    scope: str
+    first: dt.date
+    last: dt.date
+    figures: dict[str, Figure]
+    by: str | None = None
+    rows: list[KpiRowView] = msgspec.field(default_factory=list)
+
+
+class KpiView(msgspec.Struct):
+    table: KpiTableView
+    previous: dict[str, Figure] | None = None
+    previous_change: dict[str, float | None] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grid.evaluation.figures import DEFINITION, Figures, Kind
+from grid.evaluation.figures import DEFINITION, DEFINITIONS, Figures, Kind
 
 # What each level is ranked by: the figure its evaluation is about (区域/部门/岗位评价, CJ/T 292).
 RANKED_BY = {
@@ -51,3 +51,8 @@ def change(name: str, now: float | None, before: float | None) -> float | None:
     if before == 0:
         return None
     return round((now - before) / before * 100, 2)
+
+
+def changes(now: Figures, before: Figures) -> dict[str, float | None]:
+    """Every figure's change against another period."""
+    return {d.key: change(d.key, getattr(now, d.key), getattr(before, d.key)) for d in DEFINITIONS}

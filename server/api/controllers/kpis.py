@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from grid.evaluation.figures import DEFINITIONS, Definition, Figures
 from grid.evaluation.periods import span
+from grid.evaluation.ranking import changes
 from grid.evaluation.scopes import Scope, ScopeKind, parse_scope
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.security import allow, deny, sees_place
@@ -22,9 +23,12 @@ SCOPE_HELP = "county:CODE, township:CODE, village:CODE, cell:CODE, unit:ID, depa
 
 class KpiOut(msgspec.Struct, kw_only=True):
     table: KpiTable
-    # The period just before (环比) and the same period a year before (同比), when asked for.
+    # The period just before (环比) and the same period a year before (同比), when asked for, and
+    # each figure's change against them (rates in percentage points, the rest in per cent).
     previous: Figures | None = None
     year_before: Figures | None = None
+    previous_change: dict[str, float | None] | None = None
+    year_change: dict[str, float | None] | None = None
 
 
 def own_scope(principal: Principal) -> Scope:
@@ -77,8 +81,11 @@ class KpiController(Controller):
         check_reads(principal, wanted, store)
         out = KpiOut(table=store.table(wanted, period, by))
         if compare:
+            now = out.table.figures
             out.previous = store.table(wanted, period.previous()).figures
             out.year_before = store.table(wanted, period.year_before()).figures
+            out.previous_change = changes(now, out.previous)
+            out.year_change = changes(now, out.year_before)
         return out
 
     @get("/definitions", sync_to_thread=True)
