@@ -49,6 +49,10 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/rejects", expect({"admin"})),
     ("/whistles", expect({"admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"})),
     ("/sweeps", expect({"admin", "duty_county", "duty_a", "duty_b"})),
+    # Each caller's own figures: the county, their township, their unit, themselves.
+    ("/kpis", expect(set(ROLES) - {"anon", "device"})),
+    ("/kpis/definitions", expect(set(ROLES) - {"anon", "device"})),
+    ("/kpis?scope=county:339921", expect({"admin", "duty_county"})),
     ("/events", expect(set(ROLES) - {"anon", "device"})),
     ("/events/head", expect(set(ROLES) - {"anon", "device"})),
     ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),
