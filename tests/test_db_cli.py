@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 from pathlib import Path
@@ -10,13 +11,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, text
+from sqlmodel import Session, SQLModel
 
 import server.db.tables  # noqa: F401  (registers the tables)
 from server.cli import main
 from server.db import migrate
 from server.db.engine import make_engine
+from server.db.tables import IncidentRow
 from tests.commands import run_gridwatch
 from tests.postgres import create_database
 
@@ -94,3 +96,68 @@ def test_token_create_refusals(
     assert done.exit_code == 2
     assert message in done.output
     assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_milestones_are_backfilled_from_the_history(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Incidents stored before 0005 get their milestones from their flow records."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+    else:
+        url = create_database(request.getfixturevalue("postgres_admin_url"), "gw_backfill")
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0004")
+    at = [dt.datetime(2026, 6, 16, 1, m, tzinfo=dt.UTC) for m in range(8)]
+    # Written as the UtcDateTime column writes them: naive UTC on SQLite.
+    stored = [a.replace(tzinfo=None) for a in at] if backend == "sqlite" else at
+    history = [  # (incident, action, from, to, minute): A closed after a rework, B returned and re-dispatched
+        ("A", "report", "reported", "reported", 0),
+        ("A", "accept", "reported", "accepted", 1),
+        ("A", "dispatch", "accepted", "dispatched", 2),
+        ("A", "sign", "dispatched", "signed", 3),
+        ("A", "handle", "signed", "handled", 4),
+        ("A", "reopen", "handled", "reopened", 5),
+        ("A", "handle", "reopened", "handled", 6),
+        ("A", "verify", "handled", "verified", 6),
+        ("A", "close", "verified", "closed", 7),
+        ("B", "report", "reported", "reported", 0),
+        ("B", "accept", "reported", "accepted", 1),
+        ("B", "dispatch", "accepted", "dispatched", 2),
+        ("B", "return", "dispatched", "returned", 3),
+        ("B", "dispatch", "returned", "dispatched", 4),
+    ]
+    with engine.begin() as connection:
+        for incident, state in (("A", "closed"), ("B", "dispatched")):
+            connection.execute(
+                text(
+                    "INSERT INTO incident (id, source, category, lon, lat, snapped, index_version, urgent, text,"
+                    " media, state, rework_count, reported_at, created_at, updated_at, device, client_id,"
+                    " revision, in_review, alert_count) VALUES (:id, 'report', '0501', 0, 0, false, 0, false,"
+                    " '', '[]', :state, 0, :at, :at, :at, 'd', :id, 0, false, 0)"
+                ),
+                {"id": incident, "state": state, "at": stored[0]},
+            )
+        for incident, action, before, after, minute in history:
+            connection.execute(
+                text(
+                    "INSERT INTO flow_record (incident, action, actor, at, from_state, to_state)"
+                    " VALUES (:incident, :action, 'x', :at, :before, :after)"
+                ),
+                {
+                    "incident": incident,
+                    "action": action,
+                    "at": stored[minute],
+                    "before": before,
+                    "after": after,
+                },
+            )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        a, b = session.get(IncidentRow, "A"), session.get(IncidentRow, "B")
+    assert a is not None and b is not None
+    assert (a.accepted_at, a.dispatched_at, a.handled_at, a.closed_at) == (at[1], at[2], at[6], at[7])
+    assert not a.misdispatched and a.late_stages == 0
+    assert (b.dispatched_at, b.handled_at, b.closed_at, b.misdispatched) == (at[2], None, None, True)
+    engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -377,17 +376,21 @@ def test_bad_queries_get_problems(api: Api) -> None:
         assert words in got.json()["detail"], (params, got.json())
 
 
-def test_incidents_accepted_before_the_milestones_keep_counting(api: Api) -> None:
-    """Every accept, dispatch and close moves the incident's milestones with its state."""
+def test_each_action_moves_the_milestones(api: Api) -> None:
+    """Every accept, dispatch, handling and close moves the incident's milestones with its state."""
     ids = closed_loop_day(api)
     with Session(api.runtime.engine) as session:
         rows = {
             r.id: r
             for r in session.exec(select(IncidentRow).where(col(IncidentRow.id).in_(list(ids.values()))))
         }
-    a, b, c, d = (rows[ids[n]] for n in "ABCD")
+    a, b, c, d, h = (rows[ids[n]] for n in "ABCDH")
     assert a.closed_at is not None and a.late_stages == 0 and not a.accept_late
     assert b.accept_late and b.late_stages == 1
-    assert c.rework_count == 1 and c.closed_at is not None
+    assert (
+        c.rework_count == 1
+        and c.closed_at is not None
+        and c.handled_at == dt.datetime(2026, 6, 16, 9, 30, tzinfo=CST)
+    )
     assert d.misdispatched and d.closed_at is None
-    assert list(itertools.chain(r.accepted_at for r in rows.values() if r.id == ids["H"])) == [None]
+    assert (h.accepted_at, h.dispatched_at) == (None, None)
