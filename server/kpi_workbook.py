@@ -7,14 +7,14 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from grid.evaluation.figures import DEFINITION, DEFINITIONS, Definition, Figures, Kind
 from grid.evaluation.ranking import RANKED_BY, change
 from grid.evaluation.scopes import ScopeKind
 from server.services.kpi_reports import KpiReport, LevelRows
+from server.sheets import WRAP, set_widths
 
 SHEET_NAMES = {
     ScopeKind.TOWNSHIP: "乡镇 Townships",
@@ -27,7 +27,6 @@ SHEET_NAMES = {
 SUMMARY, CHARTS, DEFINITIONS_SHEET = "概况 Summary", "图表 Charts", "指标定义 Definitions"
 CHART_ROWS = 32  # rows each chart is given on its sheet
 BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def heading(d: Definition) -> str:
@@ -43,11 +42,6 @@ def _bold_row(sheet: Worksheet, row: int) -> None:
     for cell in sheet[row]:
         cell.font = BOLD
         cell.alignment = WRAP
-
-
-def _widths(sheet: Worksheet, widths: list[int]) -> None:
-    for n, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(n)].width = width
 
 
 def _summary(sheet: Worksheet, report: KpiReport) -> None:
@@ -79,7 +73,7 @@ def _summary(sheet: Worksheet, report: KpiReport) -> None:
             "环比、同比：比率为百分点差，其余为增减百分比。Changes: rates in percentage points, others in per cent."
         ]
     )
-    _widths(sheet, [34, 14, 22, 12, 22, 12])
+    set_widths(sheet, [34, 14, 22, 12, 22, 12])
     sheet.freeze_panes = "B4"
 
 
@@ -115,7 +109,7 @@ def _level(sheet: Worksheet, level: LevelRows) -> None:
                 change(main, now, last_year),
             ]
         )
-    _widths(sheet, [8, 18, 22, *([12] * (len(DEFINITIONS) + 4))])
+    set_widths(sheet, [8, 18, 22, *([12] * (len(DEFINITIONS) + 4))])
     sheet.row_dimensions[1].height = 48
     sheet.freeze_panes = "D2"
     sheet.auto_filter.ref = sheet.dimensions
@@ -145,7 +139,7 @@ def _definitions(sheet: Worksheet) -> None:
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = WRAP
-    _widths(sheet, [24, 18, 26, 10, 44, 56, 14])
+    set_widths(sheet, [24, 18, 26, 10, 44, 56, 14])
 
 
 def report_workbook(report: KpiReport, charts: dict[str, bytes]) -> bytes:

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from grid.sweep.plan import Stop, SweepPlan, Team
+from server.sheets import WRAP, set_widths
 
 HEADINGS = (
     ("序号 No.", 6),
@@ -24,7 +25,6 @@ HEADINGS = (
     ("立案 Case", 10),
     ("备注 Notes", 24),
 )
-WRAP = Alignment(wrap_text=True, vertical="top")
 MODE_WORDS = {"priority": "问题导向 priority", "double_random": "双随机 double random"}
 
 
@@ -49,8 +49,7 @@ def _team_sheet(sheet: Worksheet, plan: SweepPlan, team: Team, names: Mapping[st
         stop = plan.stop(stop_id)
         reasons = "\n".join(f"{r.text_zh} / {r.text_en}" for r in stop.reasons)
         sheet.append([n, stop.name, stop.address, _names(stop.units, names), reasons, "□", "□", "□", ""])
-    for column, (_, width) in enumerate(HEADINGS, start=1):
-        sheet.column_dimensions[chr(64 + column)].width = width
+    set_widths(sheet, [width for _, width in HEADINGS])
     for row in sheet.iter_rows(min_row=6):
         for cell in row:
             cell.alignment = WRAP
@@ -78,8 +77,7 @@ def plan_workbook(plan: SweepPlan, names: Mapping[str, str]) -> bytes:
     summary.append(["检查组 Teams", len(plan.teams)])
     summary.append(["检查点 Stops planned", sum(len(t.stops) for t in plan.teams)])
     summary.append(["冲突 Conflicts", len(plan.conflicts)])
-    summary.column_dimensions["A"].width = 24
-    summary.column_dimensions["B"].width = 70
+    set_widths(summary, [24, 70])
     for team in plan.teams:
         _team_sheet(book.create_sheet(team.id[-31:]), plan, team, names)
     conflicts = book.create_sheet("冲突 Conflicts")

@@ -69,11 +69,10 @@ def _at(api: Api, hour: int, minute: int) -> None:
 
 
 def _run(api: Api, incident: str, *steps: str, who: str = "duty_a") -> None:
+    """Steps `action` or `action:reason`, by `who`; township A's office signs and handles for duty_a."""
     for step in steps:
         action, _, reason = step.partition(":")
-        actor = "unit_dept" if who == "unit_dept" and action in ("sign", "handle") else who
-        if action in ("sign", "handle") and who == "duty_a":
-            actor = "unit_a"
+        actor = {"duty_a": "unit_a"}.get(who, who) if action in ("sign", "handle") else who
         body = {"reason": reason} if reason else {}
         done = api.act(incident, action, actor, **body)
         assert done.status_code == 200, (incident, action, done.text)

@@ -52,15 +52,15 @@ def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
     first = levels[0].level if levels else None
     months = period.months()
     if len(months) < 3:
-        months = [period.months()[0]]
+        months = months[:1]
         while len(months) < TREND_MONTHS:
             months.insert(0, months[0].previous())
     trend = [
         TrendPoint(
             month=m,
-            figures={r.key: r.figures for r in store.table(scope, m, first).rows}
+            figures={r.key: r.figures for r in store.rows(scope, m, first)}
             if first
-            else {scope.id: store.table(scope, m).figures},
+            else {scope.id: store.scope_figures(scope, m)},
         )
         for m in months
     ]
@@ -72,7 +72,7 @@ def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
     ]
     shapes = store.cell_shapes(scope)
     per_cell = (
-        store.table(scope, period, ScopeKind.CELL).rows
+        store.rows(scope, period, ScopeKind.CELL)
         if scope.is_area and scope.kind is not ScopeKind.CELL
         else []
     )
@@ -81,9 +81,9 @@ def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
         scope=scope,
         scope_name=store.names(scope.kind, [scope.id]).get(scope.id, scope.id),
         period=period,
-        figures=store.table(scope, period).figures,
-        previous=store.table(scope, period.previous()).figures,
-        year_before=store.table(scope, period.year_before()).figures,
+        figures=store.scope_figures(scope, period),
+        previous=store.scope_figures(scope, period.previous()),
+        year_before=store.scope_figures(scope, period.year_before()),
         levels=levels,
         trend=trend,
         names=names,
@@ -94,11 +94,11 @@ def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
 
 def _level(store: KpiStore, scope: Scope, period: Period, level: ScopeKind) -> LevelRows:
     def figures_of(p: Period) -> dict[str, Figures]:
-        return {r.key: r.figures for r in store.table(scope, p, level).rows}
+        return {r.key: r.figures for r in store.rows(scope, p, level)}
 
     return LevelRows(
         level=level,
-        rows=store.table(scope, period, level).rows,
+        rows=store.rows(scope, period, level),
         previous=figures_of(period.previous()),
         year_before=figures_of(period.year_before()),
     )

@@ -115,10 +115,19 @@ class KpiStore:
         return dict(out)
 
     def table(self, scope: Scope, period: Period, by: ScopeKind | None = None) -> KpiTable:
-        total = figures(self.counts(scope, period)[None])
-        table = KpiTable(scope=str(scope), first=period.first, last=period.last, figures=total)
-        if by is None:
-            return table
+        table = KpiTable(
+            scope=str(scope), first=period.first, last=period.last, figures=self.scope_figures(scope, period)
+        )
+        if by is not None:
+            table.by, table.rows = by.value, self.rows(scope, period, by)
+        return table
+
+    def scope_figures(self, scope: Scope, period: Period) -> Figures:
+        """The scope's own figures (not the sum of its rows: the county also counts the unlocated)."""
+        return figures(self.counts(scope, period)[None])
+
+    def rows(self, scope: Scope, period: Period, by: ScopeKind) -> list[KpiRow]:
+        """The scope's rows at the level `by`, ranked, best first."""
         breakdown = {k: figures(c) for k, c in self.counts(scope, period, by).items() if k is not None}
         keys = sorted(breakdown)
         rank = ranks([breakdown[k] for k in keys], by.value)
@@ -128,8 +137,7 @@ class KpiStore:
             for k, r in zip(keys, rank, strict=True)
         ]
         rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.key))
-        table.by, table.rows = by.value, rows
-        return table
+        return rows
 
     def reported_by_category(self, scope: Scope, period: Period) -> list[tuple[str, int]]:
         """Incidents reported in the period per category, most first."""
@@ -319,7 +327,7 @@ class KpiStore:
             .where(col(PatrolDayRow.day) >= first, col(PatrolDayRow.day) <= last)
             .distinct()
         )
-        return _coverage(targets, ((cell, None, day) for cell, day in days), len(mondays))
+        return _coverage(targets, days.all(), len(mondays))
 
     def _worker_patrols(self, scope: Scope, first: dt.date, last: dt.date) -> Breakdown:
         """Each worker's own cells against their own visits there."""
@@ -354,7 +362,7 @@ class KpiStore:
             )
         )
         weeks = len(_mondays_between(first, last))
-        return _coverage(targets, (((worker, cell), None, day) for worker, cell, day in days), weeks)
+        return _coverage(targets, (((worker, cell), day) for worker, cell, day in days), weeks)
 
     # -- staffing -------------------------------------------------------------------------------------
 
@@ -470,12 +478,13 @@ def _mondays_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _coverage(
     targets: Mapping[Any, tuple[str | None, int]],
-    visits: Iterable[tuple[Any, None, dt.date]],
+    visits: Iterable[tuple[Any, dt.date]],
     weeks: int,
 ) -> Breakdown:
-    """Cell-weeks and those whose distinct visited days reached the target."""
+    """Cell-weeks and those whose distinct visited days reached the target. `targets` maps what is
+    patrolled (a cell, or a worker's cell) to its row and weekly target; `visits` are its days."""
     days: dict[tuple[Any, dt.date], set[dt.date]] = defaultdict(set)
-    for cell, _, day in visits:
+    for cell, day in visits:
         if cell in targets:
             days[(cell, week_of(day)[0])].add(day)
     out: Breakdown = defaultdict(Counts)

@@ -82,8 +82,8 @@ class KpiController(Controller):
         out = KpiOut(table=store.table(wanted, period, by))
         if compare:
             now = out.table.figures
-            out.previous = store.table(wanted, period.previous()).figures
-            out.year_before = store.table(wanted, period.year_before()).figures
+            out.previous = store.scope_figures(wanted, period.previous())
+            out.year_before = store.scope_figures(wanted, period.year_before())
             out.previous_change = changes(now, out.previous)
             out.year_change = changes(now, out.year_before)
         return out
