@@ -25,13 +25,13 @@ def ranks(rows: Sequence[Figures], level: str) -> list[int | None]:
     def key(f: Figures) -> tuple[float, ...]:
         return tuple(_signed(k, getattr(f, k)) for k in keys)
 
-    rankable = [i for i, f in enumerate(rows) if getattr(rows[i], keys[0]) is not None]
+    rankable = [i for i, f in enumerate(rows) if getattr(f, keys[0]) is not None]
     ordered = sorted(rankable, key=lambda i: key(rows[i]), reverse=True)
     out: list[int | None] = [None] * len(rows)
     for position, i in enumerate(ordered):
-        previous = ordered[position - 1] if position else None
-        same = previous is not None and key(rows[previous]) == key(rows[i])
-        out[i] = out[previous] if same and previous is not None else position + 1
+        previous = ordered[position - 1]
+        tied = position > 0 and key(rows[previous]) == key(rows[i])
+        out[i] = out[previous] if tied else position + 1
     return out
 
 
