@@ -32,6 +32,7 @@ from server.db.tables import IncidentRow
 from server.runtime import runtime_from
 from server.services.reference import load_dataset
 from server.settings import Settings
+from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.mqtt_broker import mosquitto
 
@@ -108,7 +109,9 @@ def main() -> None:
     ]
     with mosquitto() as broker:
         raw = raw_rate(broker.port, args.reports, reports[0])
-        worker = MqttIngest(runtime.field_ingest(), "127.0.0.1", broker.port, "gridwatch-ingest-bench")
+        worker = MqttIngest(
+            runtime.field_ingest(), BrokerAddress("127.0.0.1", broker.port), "gridwatch-ingest-bench"
+        )
         worker.start()
         worker.connected.wait(10)
         sent: dict[str, float] = {}

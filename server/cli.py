@@ -16,14 +16,16 @@ from geodata.dataset import DatasetError, write_dataset
 from geodata.dataset import load_dataset as load_dataset_folder
 from geodata.synth import SIZES, synthesize
 from server.auth import Role, ScopeError, create_token
+from server.backup_cli import backup, restore
 from server.boundary_cli import export, import_boundaries
 from server.db import migrate as db_migrate
 from server.report_cli import report
 from server.route_batch import route_lines
 from server.runtime import Runtime, runtime_from
 from server.services.reference import first_county_code, has_data, load_dataset
-from server.settings import get_settings
+from server.settings import Settings, SettingsError, get_settings
 from server.sweep_cli import sweep
+from sync.broker import BrokerAddress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,8 +74,17 @@ def route(data: Path | None, seed: int) -> None:
         out.flush()
 
 
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+        settings.broker()  # a bad GRIDWATCH_MQTT_URL is said now, not when the broker is first needed
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
 def _runtime() -> Runtime:
-    return runtime_from(get_settings())
+    return runtime_from(_settings())
 
 
 @main.command()
@@ -95,12 +106,18 @@ def _runtime() -> Runtime:
 )
 def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: bool) -> None:
     """Run the HTTP API (Litestar on uvicorn) on the embedded defaults or GRIDWATCH_* settings."""
+    import logging
+
     import uvicorn
 
     from server.api.app import create_app
     from server.field import FieldSide
+    from server.logs import configure_logging
 
     runtime = _runtime()
+    settings = runtime.settings
+    configure_logging(settings, "serve")
+    log = logging.getLogger("gridwatch.serve")
     if migrate:
         db_migrate.upgrade(runtime.engine)
     elif db_migrate.current(runtime.engine) != db_migrate.head():
@@ -113,21 +130,28 @@ def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: 
                 click.echo("loaded the synthetic demo county (seed 1)")
             token = create_token(session, Role.ADMIN, f"county:{first_county_code(session)}", label="demo")
         click.echo(f"demo admin token: {token}")
-    settings = runtime.settings
-    side = FieldSide(runtime, settings.mqtt_url or None, settings.ingest_client_id)
+    side = FieldSide(runtime, settings.broker(), settings.ingest_client_id)
     if field:
         try:
             broker = side.start()
-        except (RuntimeError, ValueError) as exc:
+        except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
-        where = "embedded broker" if side.broker else "broker"
-        click.echo(f"taking MQTT reports from the {where} at {broker[0]}:{broker[1]}", err=True)
+        log.info(
+            "taking MQTT reports from the %s at %s", "embedded broker" if side.broker else "broker", broker
+        )
     try:
+        # On SIGTERM uvicorn stops taking connections and lets open requests finish (live streams
+        # are cut after the grace period); then the field side finishes and acks its batch.
         uvicorn.run(
-            create_app(runtime), host=host or settings.host, port=port or settings.port, log_level="info"
+            create_app(runtime),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            timeout_graceful_shutdown=settings.shutdown_seconds,
         )
     finally:
-        side.stop()
+        side.stop(settings.shutdown_seconds)
+        log.info("stopped")
 
 
 @main.group()
@@ -199,6 +223,16 @@ def token_create(role: str, scope: str, label: str, days: int | None) -> None:
     click.echo(secret)
 
 
+def _broker(url: str | None, settings: Settings) -> BrokerAddress:
+    """--url, else GRIDWATCH_MQTT_URL, else the embedded broker of `serve` on loopback."""
+    if url is None:
+        return settings.broker() or BrokerAddress("127.0.0.1", settings.embedded_mqtt_port)
+    try:
+        return BrokerAddress.parse(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--url") from None
+
+
 @main.command()
 @click.option(
     "--url",
@@ -211,31 +245,44 @@ def token_create(role: str, scope: str, label: str, days: int | None) -> None:
 @click.option("--shared", is_flag=True, help="Join the $share/gridwatch group (several workers, scale-out).")
 def ingest(url: str | None, client_id: str | None, shared: bool) -> None:
     """Take reports, alerts and pings from MQTT; ack each after its commit; relay events and tasks."""
+    import logging
     import signal
     import threading
 
-    from server.field import FieldSide, broker_address
+    from server.field import FieldSide
+    from server.ingest_endpoint import serve_ingest_endpoint
+    from server.logs import configure_logging
 
     runtime = _runtime()
     settings = runtime.settings
-    target = url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
-    try:
-        broker_address(target)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--url") from None
-    side = FieldSide(runtime, target, client_id or settings.ingest_client_id, shared=shared)
+    broker = _broker(url, settings)
+    configure_logging(settings, "ingest")
+    log = logging.getLogger("gridwatch.ingest")
+    side = FieldSide(runtime, broker, client_id or settings.ingest_client_id, shared=shared)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        host, port = side.start()
+        side.start()
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"ingesting from {host}:{port} as {side.client_id}", err=True)
+    assert side.ingest is not None
+    endpoint = None
+    if settings.metrics_port:
+        try:
+            endpoint = serve_ingest_endpoint(runtime, side.ingest, settings.host, settings.metrics_port)
+        except OSError as exc:
+            side.stop()
+            raise click.ClickException(
+                f"cannot serve /health and /metrics on {settings.host}:{settings.metrics_port}: {exc}"
+            ) from None
+    log.info("ingesting from %s as %s", broker, side.client_id)
     stop.wait()
-    side.stop()
-    handled = side.ingest.handled if side.ingest else 0
-    click.echo(f"stopped after {handled} messages", err=True)
+    log.info("stopping: finishing the batch in hand")
+    side.stop(settings.shutdown_seconds)
+    if endpoint is not None:
+        endpoint.shutdown()
+    log.info("stopped after %d messages", side.ingest.handled)
 
 
 @main.command()
@@ -265,17 +312,11 @@ def simulate(
     from sqlmodel import col, select
 
     from server.db.tables import CellRow, DeviceRow, WorkerRow
-    from server.field import broker_address
     from server.services.mqtt_side import to_device
     from sync.simulator import FieldSimulator, FieldWorker
 
     runtime = _runtime()
-    settings = runtime.settings
-    target = url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
-    try:
-        host, port = broker_address(target)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--url") from None
+    broker = _broker(url, runtime.settings)
     with Session(runtime.engine) as session:
         if not has_data(session):
             raise click.ClickException(
@@ -297,11 +338,11 @@ def simulate(
         ]
     field_workers = [FieldWorker(w.id, [shapes[c] for c in w.cells if c in shapes]) for w in chosen]
     try:
-        simulator = FieldSimulator(county, field_workers, cameras, host, port, seed=seed, bad_share=bad_share)
+        simulator = FieldSimulator(county, field_workers, cameras, broker, seed=seed, bad_share=bad_share)
     except (OSError, ValueError) as exc:
-        raise click.ClickException(f"cannot simulate against {host}:{port}: {exc}") from None
+        raise click.ClickException(f"cannot simulate against {broker}: {exc}") from None
     click.echo(
-        f"{len(field_workers)} workers and {len(cameras)} cameras at {rate}/s for {duration}s on {host}:{port}",
+        f"{len(field_workers)} workers and {len(cameras)} cameras at {rate}/s for {duration}s on {broker}",
         err=True,
     )
     simulator.run(rate, duration)
@@ -334,7 +375,7 @@ def _console_options(command: Callable[..., None]) -> Callable[..., None]:
 @_console_options
 def console(url: str | None, token: str, lang: str | None, web: bool, web_port: int) -> None:
     """The duty officers' live console; it talks to the server over HTTP and the live stream only."""
-    settings = get_settings()
+    settings = _settings()
     _run_console(url or f"http://{settings.host}:{settings.port}", token, lang, web, web_port)
 
 
@@ -444,24 +485,30 @@ def mqtt_acl(out: Path) -> None:
     """Write Mosquitto's password and ACL files from the worker and device roster.
 
     Every worker and device gets a new random password (credentials.csv, for provisioning); each may
-    publish only under its own gw/{c}/up/{id}/ and read only its own gw/{c}/down/{id}/.
+    publish only under its own gw/{c}/up/{id}/ and read only its own gw/{c}/down/{id}/. The platform's
+    own account is the user and password of GRIDWATCH_MQTT_URL when it has them (else
+    gridwatch-ingest with a new password).
     """
     from sqlmodel import select
 
     from server.db.tables import DeviceRow, WorkerRow
-    from sync.acl import write_broker_files
+    from sync.acl import INGEST_USER, write_broker_files
 
     runtime = _runtime()
+    platform = runtime.settings.broker()
+    user = platform.username if platform and platform.username else INGEST_USER
     with Session(runtime.engine) as session:
         senders = [*session.exec(select(WorkerRow.id)).all(), *session.exec(select(DeviceRow.id)).all()]
-    credentials = write_broker_files(out, senders)
+    credentials = write_broker_files(out, senders, user, platform.password if platform else None)
     click.echo(f"wrote {out}/passwords, {out}/acl and {out}/credentials.csv for {len(credentials)} accounts")
 
 
 main.add_command(import_boundaries)
 main.add_command(export)
 main.add_command(sweep)
+main.add_command(report)
+main.add_command(backup)
+main.add_command(restore)
 
 if __name__ == "__main__":
     main()
-main.add_command(report)

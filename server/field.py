@@ -7,7 +7,6 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from paho.mqtt.enums import MQTTProtocolVersion
 from sqlmodel import Session
@@ -17,6 +16,7 @@ from server.runtime import Runtime
 from server.services.events import SqlOutbox
 from server.services.mqtt_side import SqlRoster
 from server.services.reference import first_county_code
+from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from sync.relay import OutboxEvent, Relay
 
@@ -73,19 +73,13 @@ class EmbeddedBroker:
             self._thread.join(timeout=10)
 
 
-def broker_address(url: str) -> tuple[str, int]:
-    target = urlsplit(url)
-    if target.scheme != "mqtt" or not target.hostname:
-        raise ValueError(f"expected mqtt://host:port, got {url!r}")
-    return target.hostname, target.port or 1883
-
-
 @dataclass
 class FieldSide:
     """Ingest and relay against a broker: the configured one, or the embedded one when there is none."""
 
     runtime: Runtime
-    url: str | None
+    # None: start the embedded broker on loopback and use it.
+    address: BrokerAddress | None
     client_id: str
     shared: bool = False
     broker: EmbeddedBroker | None = None
@@ -96,13 +90,13 @@ class FieldSide:
     def __post_init__(self) -> None:
         self.roster = SqlRoster(self.runtime.engine)
 
-    def start(self) -> tuple[str, int]:
-        if self.url:
-            host, port = broker_address(self.url)
+    def start(self) -> BrokerAddress:
+        if self.address is not None:
+            address = self.address
             protocol = MQTTProtocolVersion.MQTTv5
         else:
-            host, port = "127.0.0.1", self.runtime.settings.embedded_mqtt_port
-            self.broker = EmbeddedBroker(port)
+            address = BrokerAddress("127.0.0.1", self.runtime.settings.embedded_mqtt_port)
+            self.broker = EmbeddedBroker(address.port)
             self.broker.start()
             protocol = MQTTProtocolVersion.MQTTv311
         with Session(self.runtime.engine) as session:
@@ -116,33 +110,35 @@ class FieldSide:
 
         self.ingest = MqttIngest(
             self.runtime.field_ingest(self.roster),
-            host,
-            port,
+            address,
             self.client_id,
             shared=self.shared,
             protocol=protocol,
+            meter=self.runtime.metrics,
         )
+        self.runtime.metrics.watch(self.ingest)
         self.ingest.start()
-        if not self.ingest.connected.wait(30):
+        try:
+            self.ingest.wait_connected(30)
+        except RuntimeError:
             self.stop()
-            raise RuntimeError(f"could not connect to the MQTT broker at {host}:{port}")
+            raise
         self.relay = Relay(
             SqlOutbox(self.runtime.engine),
             county_for,
             self.roster.workers_in,
-            host,
-            port,
+            address,
             f"{self.client_id}-relay",
             protocol=protocol,
         )
         self.relay.start()
-        return host, port
+        return address
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10.0) -> None:
         """The batch in hand is finished and acknowledged; what is queued stays with the broker."""
         if self.relay is not None:
-            self.relay.stop()
+            self.relay.stop(wait)
         if self.ingest is not None:
-            self.ingest.stop()
+            self.ingest.stop(wait)
         if self.broker is not None:
             self.broker.stop()

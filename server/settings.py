@@ -1,4 +1,7 @@
-"""Every setting of the server in one place, read from GRIDWATCH_* environment variables."""
+"""Every setting of the server in one place, read from GRIDWATCH_* environment variables.
+
+The README's settings table lists each variable with its default; a test keeps the two in step.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,38 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.broker import BrokerAddress
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A GRIDWATCH_* variable that cannot be used, named with what it should be."""
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"GRIDWATCH_{name}", default)
+
+
+def _number(name: str, default: int, low: int = 0, high: int | None = None) -> int:
+    raw = _env(name, str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"GRIDWATCH_{name}={raw!r} is not a whole number") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"GRIDWATCH_{name}={value} is out of range: it must be {bounds}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...], upper: bool = False) -> str:
+    raw = _env(name, default).strip()
+    value = raw.upper() if upper else raw.lower()
+    if value not in choices:
+        raise SettingsError(f"GRIDWATCH_{name}={raw!r} is not one of {', '.join(choices)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -16,18 +48,34 @@ class Settings:
     # SQLite (WAL) in the working folder by default; postgresql+psycopg://user:pass@host/db in production.
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///gridwatch.db"))
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
-    port: int = field(default_factory=lambda: int(_env("PORT", "8000")))
-    # The MQTT broker the ingest worker reads from (mqtt://host:port).
-    # mqtt://host:port of the county's broker; empty: `serve` starts the embedded broker on loopback.
+    port: int = field(default_factory=lambda: _number("PORT", 8000, 1, 65535))
+    # mqtt://[user:password@]host[:port] (or mqtts://) of the county's broker; empty: `serve` starts
+    # the embedded broker on loopback.
     mqtt_url: str = field(default_factory=lambda: _env("MQTT_URL", ""))
-    embedded_mqtt_port: int = field(default_factory=lambda: int(_env("EMBEDDED_MQTT_PORT", "1883")))
+    embedded_mqtt_port: int = field(default_factory=lambda: _number("EMBEDDED_MQTT_PORT", 1883, 1, 65535))
     # Fixed, so a restarted worker picks up its persistent session and nothing queued is lost.
     ingest_client_id: str = field(default_factory=lambda: _env("INGEST_CLIENT_ID", "gridwatch-ingest-1"))
+    # Where `gridwatch ingest` serves its Prometheus metrics (on GRIDWATCH_HOST); 0 turns it off.
+    metrics_port: int = field(default_factory=lambda: _number("METRICS_PORT", 9100, 0, 65535))
     media_dir: Path = field(default_factory=lambda: Path(_env("MEDIA_DIR", "media")))
     # Largest request body accepted, in bytes (media uploads have their own limit).
-    max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", str(1024 * 1024))))
+    max_body_bytes: int = field(default_factory=lambda: _number("MAX_BODY_BYTES", 1024 * 1024, 1))
     # Largest photo or short video accepted by POST /media.
-    media_max_bytes: int = field(default_factory=lambda: int(_env("MEDIA_MAX_BYTES", str(20 * 1024 * 1024))))
+    media_max_bytes: int = field(default_factory=lambda: _number("MEDIA_MAX_BYTES", 20 * 1024 * 1024, 1))
+    # json: one JSON object per line (for a log collector); text: for a person at a terminal.
+    log_format: str = field(default_factory=lambda: _choice("LOG_FORMAT", "text", LOG_FORMATS))
+    log_level: str = field(default_factory=lambda: _choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True))
+    # How long a stopping process may take to finish its batch and its open requests.
+    shutdown_seconds: int = field(default_factory=lambda: _number("SHUTDOWN_SECONDS", 10, 1))
+
+    def broker(self) -> BrokerAddress | None:
+        """The configured broker, or None for the embedded one."""
+        if not self.mqtt_url:
+            return None
+        try:
+            return BrokerAddress.parse(self.mqtt_url)
+        except ValueError as exc:
+            raise SettingsError(f"GRIDWATCH_MQTT_URL: {exc}") from None
 
 
 def get_settings() -> Settings:

@@ -50,11 +50,18 @@ def acl_text(ingest_user: str = INGEST_USER) -> str:
 
 
 def write_broker_files(
-    folder: Path, senders: Iterable[str], ingest_user: str = INGEST_USER
+    folder: Path,
+    senders: Iterable[str],
+    ingest_user: str = INGEST_USER,
+    ingest_password: str | None = None,
 ) -> dict[str, str]:
-    """Write `passwords`, `acl` and `credentials.csv` (new random passwords, for provisioning)."""
+    """Write `passwords`, `acl` and `credentials.csv` (new random passwords, for provisioning).
+    The ingest account keeps `ingest_password` when one is given: the one the platform's processes
+    already have in GRIDWATCH_MQTT_URL."""
     folder.mkdir(parents=True, exist_ok=True)
     credentials = {user: secrets.token_urlsafe(18) for user in [ingest_user, *sorted(set(senders))]}
+    if ingest_password:
+        credentials[ingest_user] = ingest_password
     for name, text in (
         ("passwords", "\n".join(password_line(u, p) for u, p in credentials.items()) + "\n"),
         ("acl", acl_text(ingest_user)),

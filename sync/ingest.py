@@ -27,6 +27,7 @@ from grid.intake import Intake, Report
 from grid.patrols import Patrols, Ping, PingRefused
 from grid.subjects import Device
 from sync import owntracks
+from sync.broker import BrokerAddress
 from sync.codecs import (
     ENCODER,
     Ack,
@@ -73,6 +74,18 @@ class Roster(Protocol):
 class RejectSink(Protocol):
     def keep(self, topic: str, device: str | None, reason: str, raw: bytes, redelivered: bool) -> None:
         """Commit the refused message with its raw bytes; a redelivered one only if it is not kept yet."""
+        ...
+
+
+class IngestMeter(Protocol):
+    """What an operator watches (the server counts it for Prometheus)."""
+
+    def taken(self, kinds: Sequence[str], waits: Sequence[float]) -> None:
+        """A batch committed and answered: each message's kind and its seconds from arrival to answer."""
+        ...
+
+    def failed(self, count: int) -> None:
+        """A batch of `count` messages failed and goes back to the broker."""
         ...
 
 
@@ -304,6 +317,14 @@ class Ingest:
         )
 
 
+def kind_of(topic: str) -> str:
+    """report, alert or ping for the platform's topics, owntracks for the app's, other for the rest."""
+    if topic.startswith(OWNTRACKS):
+        return "owntracks"
+    kind = topic.rsplit("/", 1)[-1]
+    return kind if kind in {k.value for k in UpKind} else "other"
+
+
 class MqttIngest:
     """The paho side: messages queue up; a handler thread takes them in batches, commits each batch
     once, publishes the acks, then PUBACKs the batch."""
@@ -311,15 +332,16 @@ class MqttIngest:
     def __init__(
         self,
         ingest: Ingest,
-        host: str,
-        port: int,
+        broker: BrokerAddress,
         client_id: str,
         *,
         shared: bool = False,
         protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
+        meter: IngestMeter | None = None,
     ) -> None:
         self.ingest = ingest
-        self.host, self.port = host, port
+        self.broker = broker
+        self.meter = meter
         self.client_id = client_id
         # A plain persistent subscription survives a broker restart with the worker away. Mosquitto
         # 2.0 forgets an offline session's shared subscription on restart (messages published
@@ -329,7 +351,10 @@ class MqttIngest:
         self.handled = 0
         self.failed_batches = 0
         self.connected = threading.Event()
-        self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        # Why the broker last refused to let us in (bad credentials, most often); None once in.
+        self.refusal: str | None = None
+        # Each message with the moment it arrived, for the ack latency.
+        self.inbox: queue.Queue[tuple[mqtt.MQTTMessage, float]] = queue.Queue()
         self.stopping = threading.Event()
         self.handler = threading.Thread(target=self._run, name=f"ingest-{client_id}", daemon=True)
         # Acks published but not yet confirmed by the broker; a clean stop waits for them.
@@ -344,20 +369,23 @@ class MqttIngest:
             clean_session=None if protocol == MQTTProtocolVersion.MQTTv5 else False,
         )
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.on_message = self._on_message
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
+            self.refusal = str(reason)
             log.error("broker refused the connection: %s", reason)
             return
+        self.refusal = None
         client.subscribe([(f, 1) for f in self.topic_filters])
         self.connected.set()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         if not self.stopping.is_set():
-            self.inbox.put(message)  # not acknowledged until its batch is committed
+            self.inbox.put((message, time.monotonic()))  # not acknowledged until its batch is committed
 
-    def _next_batch(self) -> list[mqtt.MQTTMessage]:
+    def _next_batch(self) -> list[tuple[mqtt.MQTTMessage, float]]:
         try:
             batch = [self.inbox.get(timeout=0.1)]
         except queue.Empty:
@@ -379,7 +407,8 @@ class MqttIngest:
             if batch:
                 self._handle(batch)
 
-    def _handle(self, batch: list[mqtt.MQTTMessage]) -> None:
+    def _handle(self, arrivals: list[tuple[mqtt.MQTTMessage, float]]) -> None:
+        batch = [message for message, _ in arrivals]
         try:
             answers = self.ingest.handle_many(
                 [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m in batch]
@@ -389,6 +418,8 @@ class MqttIngest:
             # resumes, so drop what is queued here, wait, and reconnect to get them all again.
             log.exception("a batch of %d failed (database down?); reconnecting for redelivery", len(batch))
             self.failed_batches += 1
+            if self.meter is not None:
+                self.meter.failed(len(batch))
             self._drain()
             self.stopping.wait(RETRY_SECONDS)
             if not self.stopping.is_set():
@@ -402,6 +433,11 @@ class MqttIngest:
         for message in batch:
             self.client.ack(message.mid, message.qos)
         self.handled += len(batch)
+        if self.meter is not None:
+            answered = time.monotonic()
+            self.meter.taken(
+                [kind_of(message.topic) for message in batch], [answered - at for _, at in arrivals]
+            )
 
     def _drain(self) -> None:
         while True:
@@ -416,10 +452,19 @@ class MqttIngest:
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
             properties.ReceiveMaximum = RECEIVE_MAXIMUM
-            self.client.connect(self.host, self.port, clean_start=False, properties=properties)
+            self.broker.connect(self.client, clean_start=False, properties=properties)
         else:
-            self.client.connect(self.host, self.port)
+            self.broker.connect(self.client)
         self.client.loop_start()
+
+    def wait_connected(self, timeout: float) -> None:
+        """Return once subscribed; RuntimeError if the broker refuses us or does not answer in time."""
+        deadline = time.monotonic() + timeout
+        while not self.connected.wait(0.1):
+            if self.refusal is not None:
+                raise RuntimeError(f"the MQTT broker at {self.broker} refused us: {self.refusal}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"could not connect to the MQTT broker at {self.broker}")
 
     def stop(self, wait: float = 10.0) -> None:
         """Finish the batch in hand, take no more, let the acks sent reach the broker, then leave.

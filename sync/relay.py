@@ -20,6 +20,7 @@ import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from sync.broker import BrokerAddress
 from sync.codecs import ENCODER, Task
 from sync.topics import PREFIX, task_topic
 
@@ -114,15 +115,14 @@ class Relay:
         outbox: Outbox,
         county_of: Callable[[OutboxEvent], str],
         workers_in: Callable[[str], Sequence[str]],
-        host: str,
-        port: int,
+        broker: BrokerAddress,
         client_id: str,
         protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
     ) -> None:
         self.outbox = outbox
         self.county_of = county_of
         self.workers_in = workers_in
-        self.host, self.port = host, port
+        self.broker = broker
         self.published = 0
         self.connected = threading.Event()
         self.stopping = threading.Event()
@@ -133,7 +133,8 @@ class Relay:
 
     def start(self) -> None:
         self.outbox.cursor()  # a first start fixes its starting point now, not whenever the thread runs
-        self.client.connect_async(self.host, self.port)
+        self.broker.login(self.client)
+        self.client.connect_async(self.broker.host, self.broker.port)
         self.client.loop_start()
         self.thread.start()
 

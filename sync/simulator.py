@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shapely.geometry.base import BaseGeometry
 
 from grid.subjects import Device
+from sync.broker import BrokerAddress
 from sync.topics import PREFIX
 
 # What grid workers report most (minor categories of the bundled catalog) and what they write.
@@ -77,8 +78,7 @@ class FieldSimulator:
         county: str,
         workers: Sequence[FieldWorker],
         cameras: Sequence[Device],
-        host: str,
-        port: int,
+        broker: BrokerAddress,
         *,
         seed: int = 1,
         bad_share: float = 0.03,
@@ -99,7 +99,7 @@ class FieldSimulator:
             protocol=mqtt.MQTTv311,
         )
         self.client.on_message = self._on_ack
-        self.client.connect(host, port)
+        broker.connect(self.client)
         self.client.loop_start()
         self.client.subscribe(f"{PREFIX}/{county}/down/+/ack", qos=1)
 

@@ -15,6 +15,10 @@ from grid.workcalendar import WorkingCalendar
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
+# The `gridwatch ingest` processes the tests start serve no metrics unless a test gives them a port:
+# several run at once, and 9100 may be taken on the machine.
+os.environ.setdefault("GRIDWATCH_METRICS_PORT", "0")
+
 
 def at(text: str) -> dt.datetime:
     """A China Standard Time moment from 'YYYY-MM-DD HH:MM'."""

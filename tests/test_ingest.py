@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, func, select
 
 from server.db.tables import IncidentRow, RejectRow
+from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.api_support import CST, Api, Template, database_for_test, open_api
 from tests.mqtt_broker import Broker, mosquitto
@@ -79,7 +80,9 @@ class Field:
 
     def start_worker(self, client_id: str = "gridwatch-ingest-test", shared: bool = False) -> MqttIngest:
         runtime = self.api.runtime
-        worker = MqttIngest(runtime.field_ingest(), "127.0.0.1", self.broker.port, client_id, shared=shared)
+        worker = MqttIngest(
+            runtime.field_ingest(), BrokerAddress("127.0.0.1", self.broker.port), client_id, shared=shared
+        )
         worker.start()
         assert worker.connected.wait(10)
         self.workers.append(worker)

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from server.db.tables import WorkerRow
 from server.services.events import SqlOutbox
 from server.services.mqtt_side import SqlRoster
+from sync.broker import BrokerAddress
 from sync.relay import Relay
 from tests.api_support import Api
 from tests.mqtt_broker import Broker, mosquitto
@@ -67,8 +68,7 @@ def start_relay(api: Api, broker: Broker, name: str = "relay") -> Relay:
         SqlOutbox(api.runtime.engine),
         lambda e: "339921",
         SqlRoster(api.runtime.engine).workers_in,
-        "127.0.0.1",
-        broker.port,
+        BrokerAddress("127.0.0.1", broker.port),
         name,
     )
     relay.start()

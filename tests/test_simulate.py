@@ -84,7 +84,8 @@ def test_simulate_refuses_bad_arguments(field: tuple[dict[str, str], str]) -> No
     env, _ = field
     for args, said in [
         (("--rate", "0"), "--rate"),
-        (("--url", "http://example.org"), "expected mqtt://host:port"),
+        (("--url", "http://example.org"), "expected mqtt://"),
+        (("--url", "mqtt://127.0.0.1:port"), "is not a number"),
         (("--url", "mqtt://127.0.0.1:9"), "cannot simulate against"),
     ]:
         done = gridwatch(env, "simulate", "--duration", "1", *args)

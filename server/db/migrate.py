@@ -47,3 +47,10 @@ def _config_without_engine() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def known_revisions() -> set[str]:
+    """Every revision this release can upgrade from."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(_config_without_engine()).walk_revisions()
+    }

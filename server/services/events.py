@@ -97,6 +97,18 @@ class SqlOutbox:
                 return self.cursor()
             return start
 
+    def backlog(self) -> int:
+        """Events committed after the relay's cursor (0 before any relay has started)."""
+        with Session(self.engine) as session:
+            row = session.get(RelayCursorRow, self.NAME)
+            if row is None:
+                return 0
+            return int(
+                session.exec(
+                    select(func.count()).select_from(EventRow).where(col(EventRow.id) > row.position)
+                ).one()
+            )
+
     def after(self, cursor: int, limit: int) -> Sequence[OutboxEvent]:
         with Session(self.engine) as session:
             rows = session.exec(
