@@ -107,6 +107,7 @@ def _runtime() -> Runtime:
 def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: bool) -> None:
     """Run the HTTP API (Litestar on uvicorn) on the embedded defaults or GRIDWATCH_* settings."""
     import logging
+    import signal
 
     import uvicorn
 
@@ -139,9 +140,12 @@ def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: 
         log.info(
             "taking MQTT reports from the %s at %s", "embedded broker" if side.broker else "broker", broker
         )
+    # On SIGTERM uvicorn stops taking connections and lets open requests finish (live streams are
+    # cut after the grace period), then raises the signal again for the handler it found: this one,
+    # so that the field side below still finishes and acks its batch before the process ends.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     try:
-        # On SIGTERM uvicorn stops taking connections and lets open requests finish (live streams
-        # are cut after the grace period); then the field side finishes and acks its batch.
         uvicorn.run(
             create_app(runtime),
             host=host or settings.host,

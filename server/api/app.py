@@ -50,6 +50,9 @@ def create_app(runtime: Runtime) -> Litestar:
         },
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        # The process configures logging once for every library (server/logs.py); Litestar's own
+        # configuration would replace the root handler with its text format.
+        logging_config=None,
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Gridwatch",

@@ -14,7 +14,7 @@ from server.api.schemas import Health
 from server.api.security import allow
 from server.auth import Role
 from server.db import migrate
-from server.services.reference import INDEX_VERSION, get_meta
+from server.services.reference import INDEX_VERSION, get_meta, has_data
 
 
 class SystemController(Controller):
@@ -27,8 +27,10 @@ class SystemController(Controller):
             with Session(runtime.engine) as session:
                 session.exec(text("SELECT 1"))  # type: ignore[call-overload]
                 version = int(get_meta(session, INDEX_VERSION, 0))
+                loaded = has_data(session)
             revision = migrate.current(runtime.engine)
-            cells = len(runtime.domains().index)
+            # A new deployment is healthy before its county is loaded: the proxy must let the admin in.
+            cells = len(runtime.domains().index) if loaded else 0
         except SQLAlchemyError:
             return Response(
                 Health(status="unavailable", database="down", index_version=0, cells=0, schema_revision=None),
