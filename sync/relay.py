@@ -5,7 +5,8 @@ cursor, publishes each event on gw/{c}/events/{township}/{kind} and the tasks it
 gw/{c}/down/{d}/task (a dispatch and a verification to the cell's workers, a whistle to each unit
 called), waits for the broker's PUBACKs, and only then moves the cursor. A relay that dies
 mid-batch publishes the batch again: consumers key on the event id. Two relays are safe: the
-cursor moves by compare-and-set, so one of them wins each batch.
+cursor moves by compare-and-set, so one of them wins each batch; and only one of them, the one that
+leads, publishes at a time, so the broker does not carry every event twice.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ class Outbox(Protocol):
 
     def advance(self, seen: int, to: int) -> bool:
         """Move the cursor from `seen` to `to`; False if another relay moved it first."""
+        ...
+
+    def lead(self) -> bool:
+        """True while this relay is the one that publishes (taking the lead if nobody holds it)."""
+        ...
+
+    def release(self) -> None:
+        """Give up the lead, so another relay takes over at once."""
         ...
 
 
@@ -141,13 +150,14 @@ class Relay:
     def stop(self, wait: float = 10.0) -> None:
         self.stopping.set()
         self.thread.join(timeout=wait)
+        self.outbox.release()
         self.client.disconnect()
         self.client.loop_stop()
 
     def _run(self) -> None:
         while not self.stopping.is_set():
             try:
-                moved = self.connected.is_set() and self.drain_once()
+                moved = self.connected.is_set() and self.outbox.lead() and self.drain_once()
             except Exception:
                 log.exception("relay batch failed; retrying")
                 moved = False

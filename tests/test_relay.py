@@ -140,6 +140,20 @@ def test_two_relays_publish_every_event(api: Api, broker: Broker) -> None:
     got = listener.until(20, "/events/")
     assert {p["incident"] for _, p in got} == made
     assert len({p["id"] for _, p in got}) == 20
+    if api.template.backend == "postgres":
+        # One relay leads and publishes; the other waits. When the leader stops, the other takes over.
+        time.sleep(0.5)
+        assert len(listener.until(20, "/events/")) == 20  # each event once
+        outboxes = [r.outbox for r in relays]
+        assert all(isinstance(o, SqlOutbox) for o in outboxes)
+        leader = next(r for r in relays if r.outbox.leading)  # type: ignore[attr-defined]
+        leader.stop()
+        later = {api.report(n=n).json()["incident"]["id"] for n in range(20, 25)}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not later <= {p["incident"] for _, p in listener.got}:
+            time.sleep(0.1)
+        assert later <= {p["incident"] for _, p in listener.until(25, "/events/")}
+        assert len(listener.until(25, "/events/")) == 25
     for relay in relays:
         relay.stop()
     listener.close()

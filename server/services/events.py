@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, func, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, func, or_, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
 
 from server.auth import Principal, Role
@@ -75,12 +75,56 @@ def stream_head(engine: Engine, window: int = 1000) -> int:
 
 
 class SqlOutbox:
-    """sync.relay.Outbox on the event table."""
+    """sync.relay.Outbox on the event table. On PostgreSQL the lead is a session advisory lock held
+    on a connection of its own: a relay that dies drops its connection, and the lock with it."""
 
     NAME = "broker"
+    LEAD_LOCK = 0x6777_7265_6C61_7900  # "gwrelay": any constant every relay agrees on
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._lead: Connection | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self._lead is not None
+
+    def lead(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True  # SQLite is one machine; two relays there both publish, at least once
+        if self._lead is not None:
+            try:
+                self._lead.execute(text("SELECT 1"))
+                self._lead.commit()
+                return True
+            except DBAPIError:  # the database restarted: the lock went with the connection
+                self._lead.invalidate()
+                self._lead = None
+        connection = self.engine.connect()
+        try:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.LEAD_LOCK}
+            ).scalar()
+            connection.commit()  # a session lock outlives the transaction; nothing stays open
+        except DBAPIError:
+            connection.close()
+            return False
+        if got:
+            self._lead = connection
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        if self._lead is None:
+            return
+        lead, self._lead = self._lead, None
+        try:
+            lead.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.LEAD_LOCK})
+            lead.commit()
+            lead.close()  # back to the pool, without the lock
+        except DBAPIError:
+            lead.invalidate()  # closed for good: the server drops the lock with the session
 
     def cursor(self) -> int:
         with Session(self.engine) as session:
