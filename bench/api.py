@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,15 +33,10 @@ from server.auth import Role, create_token
 from server.db import migrate
 from server.db.engine import make_engine
 from server.services.reference import load_dataset
+from tests.network import free_port
 
 # (method, path, JSON body or None)
 Call = tuple[str, str, dict[str, Any] | None]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(url: str) -> tuple[str, list[tuple[float, float]], list[str]]:

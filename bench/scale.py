@@ -42,7 +42,8 @@ from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
 from server.services.reference import load_dataset
-from tests.mqtt_broker import _free_port, mosquitto
+from tests.mqtt_broker import mosquitto
+from tests.network import free_port
 from tests.postgres import cluster, create_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subproces
     workers = []
     health = []
     for n in range(count):
-        port = _free_port()
+        port = free_port()
         health.append(f"http://127.0.0.1:{port}/health")
         worker_env = env | {
             "GRIDWATCH_INGEST_CLIENT_ID": f"bench-ingest-{n}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from server.db.engine import make_engine
 from server.runtime import Runtime
 from server.services.reference import load_dataset
 from server.settings import Settings
+from tests.network import free_port
 from tests.postgres import create_database
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -154,9 +154,7 @@ class LiveServer:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

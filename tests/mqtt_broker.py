@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.network import free_port, wait_listening
+
 SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "conf.d"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -30,7 +24,7 @@ class Broker:
 
     def start(self) -> None:
         self.process = _launch(self.folder)
-        _wait(self.port)
+        wait_listening(self.port)
 
     def stop(self) -> None:
         self.process.terminate()  # a clean shutdown writes the persistence file
@@ -49,17 +43,6 @@ def _launch(folder: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"mosquitto did not listen on {port}")
-
-
 @contextmanager
 def mosquitto(auth: Path | None = None) -> Iterator[Broker]:
     """A broker on a free port; with `auth`, the `passwords` and `acl` files in that folder apply."""
@@ -68,7 +51,7 @@ def mosquitto(auth: Path | None = None) -> Iterator[Broker]:
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-mqtt-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "mosquitto", "mosquitto")  # mosquitto drops root for its own user
-    port = _free_port()
+    port = free_port()
     access = "allow_anonymous true\n"
     if auth is not None:
         for name in ("passwords", "acl"):
@@ -82,7 +65,7 @@ def mosquitto(auth: Path | None = None) -> Iterator[Broker]:
     )
     broker = Broker(port=port, folder=folder, process=_launch(folder))
     try:
-        _wait(port)
+        wait_listening(port)
         yield broker
     finally:
         broker.process.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,16 +14,12 @@ from pathlib import Path
 
 import psycopg
 
+from tests.network import free_port
+
 
 def server_binaries() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_postgres(command: list[str]) -> list[str]:
@@ -58,7 +53,7 @@ def cluster() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="gridwatch-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_postgres(
             [

@@ -42,20 +42,27 @@ def test_migrations_build_exactly_the_models(
     engine.dispose()
 
 
-def gridwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}"}
+def gridwatch(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": url or f"sqlite:///{tmp_path / 'gw.db'}"}
     return run_gridwatch(*args, env=env, cwd=tmp_path)
 
 
-def test_db_commands(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_db_commands(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    url = None
+    if backend == "postgres":
+        url = create_database(request.getfixturevalue("postgres_admin_url"), "gw_db_commands")
     head = migrate.head()
-    assert f"database empty, code {head}" in gridwatch(tmp_path, "db", "current").stdout
+    previous = sorted(migrate.known_revisions())[-2]
+    assert f"database empty, code {head}" in gridwatch(tmp_path, "db", "current", url=url).stdout
     # The previous release's schema first, then up to this one, as an upgrade in the field goes.
-    assert "schema at 0001" in gridwatch(tmp_path, "db", "upgrade", "0001").stdout
-    assert f"schema at {head}" in gridwatch(tmp_path, "db", "upgrade").stdout
-    assert f"database {head}" in gridwatch(tmp_path, "db", "current").stdout
-    assert "schema at base" in gridwatch(tmp_path, "db", "downgrade", "base").stdout
-    bad = gridwatch(tmp_path, "db", "upgrade", "9999")
+    assert f"schema at {previous}" in gridwatch(tmp_path, "db", "upgrade", previous, url=url).stdout
+    assert f"schema at {head}" in gridwatch(tmp_path, "db", "upgrade", url=url).stdout
+    assert f"database {head}" in gridwatch(tmp_path, "db", "current", url=url).stdout
+    assert "schema at base" in gridwatch(tmp_path, "db", "downgrade", "base", url=url).stdout
+    # And from empty to this release in one step.
+    assert f"schema at {head}" in gridwatch(tmp_path, "db", "upgrade", url=url).stdout
+    bad = gridwatch(tmp_path, "db", "upgrade", "9999", url=url)
     assert bad.returncode != 0
     assert "9999" in bad.stderr
 

@@ -22,7 +22,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from server.settings import Settings
 from sync.acl import write_broker_files
-from tests.mqtt_broker import SHIPPED, _free_port, _wait
+from tests.mqtt_broker import SHIPPED
+from tests.network import free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
@@ -149,7 +150,7 @@ def compose_broker() -> Iterator[tuple[int, dict[str, str]]]:
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-compose-mqtt-"))
     auth = folder / "auth"
     credentials = write_broker_files(auth, ["w1"], ingest_password="platform-secret")
-    port = _free_port()
+    port = free_port()
     text = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
     text = text.replace("listener 1883", f"listener {port} 127.0.0.1")
     text = text.replace("/mosquitto/auth/", f"{auth}/").replace("/mosquitto/data/", f"{folder}/")
@@ -164,7 +165,7 @@ def compose_broker() -> Iterator[tuple[int, dict[str, str]]]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(port)
+        wait_listening(port)
         yield port, credentials
     finally:
         process.terminate()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import paho.mqtt.client as mqtt
 import pytest
@@ -18,10 +19,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, func, select
 
 from server.db.tables import IncidentRow, RejectRow
+from server.ingest_endpoint import serve_ingest_endpoint
 from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.api_support import CST, Api, Template, database_for_test, open_api
 from tests.mqtt_broker import Broker, mosquitto
+from tests.network import free_port
 
 COUNTY = "339921"
 
@@ -81,7 +84,11 @@ class Field:
     def start_worker(self, client_id: str = "gridwatch-ingest-test", shared: bool = False) -> MqttIngest:
         runtime = self.api.runtime
         worker = MqttIngest(
-            runtime.field_ingest(), BrokerAddress("127.0.0.1", self.broker.port), client_id, shared=shared
+            runtime.field_ingest(),
+            BrokerAddress("127.0.0.1", self.broker.port),
+            client_id,
+            shared=shared,
+            meter=runtime.metrics,
         )
         worker.start()
         assert worker.connected.wait(10)
@@ -355,3 +362,61 @@ def test_a_database_restart_mid_stream_loses_nothing(
             worker.stop()
         phone.close()
     api.runtime.engine.dispose()
+
+
+def test_the_workers_health_and_metrics_endpoint(field_: Field) -> None:
+    """What `gridwatch ingest` serves on GRIDWATCH_METRICS_PORT: health for the orchestrator (503
+    while the broker is away), metrics for an admin only, and nothing else."""
+    runtime = field_.api.runtime
+    worker = field_.start_worker()
+    runtime.metrics.watch(worker)
+    port = free_port()
+    endpoint = serve_ingest_endpoint(runtime, worker, "127.0.0.1", port)
+    base = f"http://127.0.0.1:{port}"
+    tokens = field_.template.tokens
+    try:
+        health = httpx.get(f"{base}/health")
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "broker": "connected", "handled": 0}
+        phone = Phone(worker_id(field_.template), field_.broker.port)
+        for n in range(3):
+            phone.publish(field_.report(n=n))
+        phone.publish(b"not json")
+        phone.wait_for(4)
+        scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {tokens['admin']}"})
+        assert scraped.status_code == 200
+        lines = dict(line.rsplit(" ", 1) for line in scraped.text.splitlines() if not line.startswith("#"))
+        assert float(lines['gridwatch_field_messages_total{kind="report"}']) == 4.0
+        assert float(lines["gridwatch_ack_latency_seconds_count"]) == 4.0
+        assert float(lines["gridwatch_ingest_queue_depth"]) == 0.0
+        assert float(lines["gridwatch_ingest_failed_batches_total"]) == 0.0
+        assert float(lines[f'gridwatch_open_incidents{{township="{field_.template.township_a}"}}']) == 3.0
+        for headers, status in [
+            ({}, 401),
+            ({"Authorization": "Basic abc"}, 401),
+            ({"Authorization": f"Bearer {tokens['expired']}"}, 401),
+            ({"Authorization": "Bearer gw_forged"}, 401),
+            ({"Authorization": f"Bearer {tokens['duty_county']}"}, 403),
+            ({"Authorization": f"Bearer {tokens['device']}"}, 403),
+        ]:
+            refused = httpx.get(f"{base}/metrics", headers=headers)
+            assert refused.status_code == status, headers
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["detail_zh"]
+        missing = httpx.get(f"{base}/admin")
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == "no such path: /admin"
+        # The broker goes away: the worker is not healthy until it is back and subscribed again.
+        field_.broker.stop()
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{base}/health").status_code != 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert httpx.get(f"{base}/health").json()["broker"] == "disconnected"
+        field_.broker.start()
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{base}/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/health").json()["status"] == "ok"
+        phone.close()
+    finally:
+        endpoint.shutdown()

@@ -17,7 +17,7 @@ import pytest
 
 from server.settings import Settings, SettingsError
 from tests.commands import ROOT, run_gridwatch
-from tests.mqtt_broker import _free_port
+from tests.network import free_port
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -76,7 +76,7 @@ def test_settings_refuse_in_code_too(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
     """`gridwatch serve` with GRIDWATCH_LOG_FORMAT=json, asked something and stopped: every line it
     logged (ours, uvicorn's, alembic's) parses, and the stop is logged."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}",

@@ -36,7 +36,8 @@ from server.db.engine import make_engine
 from server.db.tables import IncidentRow
 from sync.acl import write_broker_files
 from tests.api_support import Template, database_for_test
-from tests.mqtt_broker import _free_port, mosquitto
+from tests.mqtt_broker import mosquitto
+from tests.network import free_port
 from tests.postgres import drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +219,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
         }
         servers = []
         for n in (1, 2):
-            port = _free_port()
+            port = free_port()
             servers.append(
                 Process(
                     f"serve-{n}",
@@ -230,7 +231,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
             )
         workers_ = []
         for n in (1, 2):
-            metrics = _free_port()
+            metrics = free_port()
             workers_.append(
                 Process(
                     f"ingest-{n}",
@@ -245,7 +246,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
                 )
             )
         server_urls = [f"http://127.0.0.1:{s.args[-1]}" for s in servers]
-        proxy_port = _free_port()
+        proxy_port = free_port()
         proxy_env = {
             **os.environ,
             "GRIDWATCH_UPSTREAMS": " ".join(u.removeprefix("http://") for u in server_urls),
