@@ -33,7 +33,7 @@ from server.auth import Role, create_token
 from server.db import migrate
 from server.db.engine import make_engine
 from server.services.reference import load_dataset
-from tests.network import free_port
+from tests.network import free_port, wait_answering
 
 # (method, path, JSON body or None)
 Call = tuple[str, str, dict[str, Any] | None]
@@ -65,16 +65,12 @@ def serve_api(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                server.terminate()
-                raise
-            time.sleep(0.2)
+    try:
+        wait_answering(f"{base}/health")
+    except RuntimeError:
+        server.terminate()
+        raise
+    return server, base
 
 
 async def drive(

@@ -31,7 +31,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import paho.mqtt.client as mqtt
 from sqlmodel import Session, func, select
@@ -43,7 +42,7 @@ from server.db.engine import make_engine
 from server.db.tables import IncidentRow
 from server.services.reference import load_dataset
 from tests.mqtt_broker import mosquitto
-from tests.network import free_port
+from tests.network import free_port, wait_answering
 from tests.postgres import cluster, create_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,14 +69,8 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subproces
                 )
             )
 
-    def ready() -> bool:
-        try:
-            return all(httpx.get(url, timeout=2).status_code == 200 for url in health)
-        except httpx.HTTPError:
-            return False
-
-    wait_until(ready, 60)
-    assert ready(), f"the ingest workers did not start; see {logs}"
+    for url in health:
+        wait_answering(url)
     return workers
 
 

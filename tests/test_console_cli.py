@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from tests.commands import ROOT, run_gridwatch
+from tests.network import free_port
 
 
 def test_console_needs_a_token_and_a_known_language() -> None:
@@ -26,12 +27,6 @@ def test_console_needs_a_token_and_a_known_language() -> None:
     assert wrong.returncode == 2 and "'fr' is not one of 'zh', 'en'" in wrong.stderr
     bad_port = run_gridwatch("console", "--token", "t", "--web", "--web-port", "many", env=env)
     assert bad_port.returncode == 2 and "many" in bad_port.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def listening(port: int) -> bool:

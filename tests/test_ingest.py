@@ -24,7 +24,7 @@ from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.api_support import CST, Api, Template, database_for_test, open_api
 from tests.mqtt_broker import Broker, mosquitto
-from tests.network import free_port
+from tests.network import free_port, wait_answering
 
 COUNTY = "339921"
 
@@ -408,14 +408,10 @@ def test_the_workers_health_and_metrics_endpoint(field_: Field) -> None:
         assert missing.json()["detail"] == "no such path: /admin"
         # The broker goes away: the worker is not healthy until it is back and subscribed again.
         field_.broker.stop()
-        deadline = time.monotonic() + 20
-        while httpx.get(f"{base}/health").status_code != 503 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_answering(f"{base}/health", 503, timeout=20)
         assert httpx.get(f"{base}/health").json()["broker"] == "disconnected"
         field_.broker.start()
-        deadline = time.monotonic() + 30
-        while httpx.get(f"{base}/health").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_answering(f"{base}/health", timeout=30)
         assert httpx.get(f"{base}/health").json()["status"] == "ok"
         phone.close()
     finally:

@@ -4,7 +4,6 @@ MQTT broker taking reports from the field."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,14 +18,9 @@ import shapely
 from paho.mqtt.enums import CallbackAPIVersion
 
 from server.db import migrate
+from tests.network import free_port, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -58,12 +52,7 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
             break
     assert token, "the server printed no demo token"
     base = f"http://127.0.0.1:{port}"
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
+    wait_answering(f"{base}/health", timeout=max(deadline - time.monotonic(), 1))
     yield base, token, int(env["GRIDWATCH_EMBEDDED_MQTT_PORT"])
     process.terminate()
     process.wait(timeout=20)

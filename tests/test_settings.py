@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import MISSING, fields
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from server.settings import Settings, SettingsError
 from tests.commands import ROOT, run_gridwatch
-from tests.network import free_port
+from tests.network import free_port, wait_answering
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -91,13 +90,7 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_answering(f"http://127.0.0.1:{port}/health")
         assert httpx.get(f"http://127.0.0.1:{port}/no-such-thing").status_code == 404
     finally:
         server.send_signal(signal.SIGTERM)

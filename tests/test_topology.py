@@ -37,7 +37,7 @@ from server.db.tables import IncidentRow
 from sync.acl import write_broker_files
 from tests.api_support import Template, database_for_test
 from tests.mqtt_broker import mosquitto
-from tests.network import free_port
+from tests.network import free_port, wait_answering
 from tests.postgres import drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def answers(url: str, token: str | None = None) -> int:
+def status_of(url: str, token: str | None = None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.get(url, headers=headers, timeout=3).status_code
 
@@ -71,7 +71,7 @@ class Process:
     name: str
     args: list[str]
     env: dict[str, str]
-    ready: Callable[[], bool]
+    health: str  # the URL that answers 200 once the process is ready
     log: Path
     process: subprocess.Popen[bytes] | None = None
 
@@ -88,7 +88,10 @@ class Process:
             self.wait_ready()
 
     def wait_ready(self) -> None:
-        wait_until(self.ready, 60, f"{self.name} to be ready (log: {self.log.read_text()[-2000:]})")
+        try:
+            wait_answering(self.health)
+        except RuntimeError:
+            raise AssertionError(f"{self.name} did not start: {self.log.read_text()[-2000:]}") from None
 
     def kill(self) -> None:
         assert self.process is not None
@@ -217,34 +220,30 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
             "GRIDWATCH_MQTT_URL": f"mqtt://gridwatch-ingest:{PLATFORM_PASSWORD}@127.0.0.1:{broker.port}",
             "GRIDWATCH_LOG_FORMAT": "json",
         }
-        servers = []
-        for n in (1, 2):
-            port = free_port()
-            servers.append(
-                Process(
-                    f"serve-{n}",
-                    ["serve", "--no-migrate", "--no-field", "--port", str(port)],
-                    env,
-                    lambda port=port: answers(f"http://127.0.0.1:{port}/health") == 200,  # type: ignore[misc]
-                    scratch / f"serve-{n}.log",
-                )
+        servers = [
+            Process(
+                f"serve-{n}",
+                ["serve", "--no-migrate", "--no-field", "--port", str(port)],
+                env,
+                f"http://127.0.0.1:{port}/health",
+                scratch / f"serve-{n}.log",
             )
-        workers_ = []
-        for n in (1, 2):
-            metrics = free_port()
-            workers_.append(
-                Process(
-                    f"ingest-{n}",
-                    ["ingest", "--shared"],
-                    env
-                    | {
-                        "GRIDWATCH_INGEST_CLIENT_ID": f"gridwatch-ingest-{n}",
-                        "GRIDWATCH_METRICS_PORT": str(metrics),
-                    },
-                    lambda metrics=metrics: answers(f"http://127.0.0.1:{metrics}/health") == 200,  # type: ignore[misc]
-                    scratch / f"ingest-{n}.log",
-                )
+            for n, port in ((1, free_port()), (2, free_port()))
+        ]
+        workers_ = [
+            Process(
+                f"ingest-{n}",
+                ["ingest", "--shared"],
+                env
+                | {
+                    "GRIDWATCH_INGEST_CLIENT_ID": f"gridwatch-ingest-{n}",
+                    "GRIDWATCH_METRICS_PORT": str(port),
+                },
+                f"http://127.0.0.1:{port}/health",
+                scratch / f"ingest-{n}.log",
             )
+            for n, port in ((1, free_port()), (2, free_port()))
+        ]
         server_urls = [f"http://127.0.0.1:{s.args[-1]}" for s in servers]
         proxy_port = free_port()
         proxy_env = {
@@ -266,7 +265,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
             for process in [*servers, *workers_]:
                 process.start()
             proxied = f"http://127.0.0.1:{proxy_port}"
-            wait_until(lambda: answers(f"{proxied}/health") == 200, 30, "the proxy")
+            wait_answering(f"{proxied}/health", timeout=30)
             head = httpx.get(f"{proxied}/events/head", headers={"Authorization": f"Bearer {admin}"}).json()
             streams = [LiveStream(u, admin, head["cursor"]) for u in server_urls]
             for stream in streams:
@@ -291,7 +290,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
                     servers[0].start(wait=False)
                     workers_[0].start(wait=False)
                 if n % 10 == 0:
-                    proxy_answers.append(answers(f"{proxied}/incidents?limit=1", admin))
+                    proxy_answers.append(status_of(f"{proxied}/incidents?limit=1", admin))
                 time.sleep(0.03)
             servers[0].wait_ready()
             workers_[0].wait_ready()
@@ -334,9 +333,9 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
             assert set(proxy_answers) == {200}
 
             # Operations: each worker's health and (for an admin only) its metrics.
-            metrics_url = f"http://127.0.0.1:{workers_[1].env['GRIDWATCH_METRICS_PORT']}"
-            assert answers(f"{metrics_url}/metrics") == 401
-            assert answers(f"{metrics_url}/metrics", template.tokens["duty_a"]) == 403
+            metrics_url = workers_[1].health.removesuffix("/health")
+            assert status_of(f"{metrics_url}/metrics") == 401
+            assert status_of(f"{metrics_url}/metrics", template.tokens["duty_a"]) == 403
             scraped = httpx.get(f"{metrics_url}/metrics", headers={"Authorization": f"Bearer {admin}"}).text
             reports = [
                 float(line.rsplit(" ", 1)[1])
