@@ -135,10 +135,11 @@ class FieldSide:
         return address
 
     def stop(self, wait: float = 10.0) -> None:
-        """The batch in hand is finished and acknowledged; what is queued stays with the broker."""
-        if self.relay is not None:
-            self.relay.stop(wait)
+        """The batch in hand is finished and acknowledged; what is queued stays with the broker.
+        The intake stops taking messages first; the relay then publishes what it has read."""
         if self.ingest is not None:
             self.ingest.stop(wait)
+        if self.relay is not None:
+            self.relay.stop(wait)
         if self.broker is not None:
             self.broker.stop()

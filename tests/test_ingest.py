@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -256,11 +260,6 @@ def test_clock_of_the_report_is_its_timestamp(field_: Field) -> None:
 
 def test_a_killed_ingest_process_loses_nothing(field_: Field, tmp_path: Path) -> None:
     """`gridwatch ingest` as a process, killed without warning mid-stream and started again."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     env = {
         **os.environ,
         "GRIDWATCH_DATABASE_URL": str(field_.api.runtime.engine.url),
@@ -416,3 +415,64 @@ def test_the_workers_health_and_metrics_endpoint(field_: Field) -> None:
         phone.close()
     finally:
         endpoint.shutdown()
+
+
+def test_a_stopped_ingest_process_finishes_its_batch(field_: Field, tmp_path: Path) -> None:
+    """SIGTERM mid-stream: the worker commits and acks the batch in hand and takes no more, so at
+    its exit every stored report has had its ack and every ack names a stored report; the rest
+    waits at the broker for the next start."""
+    env = {
+        **os.environ,
+        "GRIDWATCH_DATABASE_URL": str(field_.api.runtime.engine.url),
+        "GRIDWATCH_MQTT_URL": f"mqtt://127.0.0.1:{field_.broker.port}",
+        "GRIDWATCH_INGEST_CLIENT_ID": "gridwatch-ingest-stopped",
+        "GRIDWATCH_LOG_FORMAT": "json",
+    }
+
+    def start() -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "ingest"],
+            env=env,
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        assert "ingesting from" in process.stderr.readline()
+        return process
+
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    sent = [field_.report(n=i % 10) for i in range(400)]
+    worker = start()
+
+    def publish_steadily() -> None:
+        for report in sent:  # about two seconds of reports, so the stop falls in the middle
+            phone.publish(report)
+            time.sleep(0.005)
+
+    publisher = threading.Thread(target=publish_steadily)
+    publisher.start()
+    phone.wait_for(20, timeout=30)
+    worker.send_signal(signal.SIGTERM)  # while reports still arrive
+    _, logged = worker.communicate(timeout=60)
+    assert worker.returncode == 0
+    messages = [msgspec.json.decode(line)["message"] for line in logged.splitlines() if line.strip()]
+    assert "stopping: finishing the batch in hand" in messages
+    publisher.join(timeout=60)
+    time.sleep(1)  # acks already confirmed by the broker reach the phone
+    with Session(field_.api.runtime.engine) as session:
+        stored = set(session.exec(select(IncidentRow.client_id)).all())
+    with phone.got:
+        heard = {a["id"] for a in phone.acks}
+    assert 0 < len(stored) < len(sent)  # stopped mid-stream
+    assert heard == stored  # nothing committed without its ack, no ack without its commit
+    worker = start()
+    deadline = time.monotonic() + 60
+    while field_.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    worker.communicate(timeout=60)
+    with Session(field_.api.runtime.engine) as session:
+        ids = list(session.exec(select(IncidentRow.client_id)).all())
+    assert sorted(ids) == sorted(r["id"] for r in sent)  # the rest was taken on the next start
+    phone.close()
