@@ -368,6 +368,10 @@ class MqttIngest:
             manual_ack=True,
             clean_session=None if protocol == MQTTProtocolVersion.MQTTv5 else False,
         )
+        # Back within a second or two of the broker: Mosquitto 2.0 does not restore a shared
+        # subscription after its own restart, so until the workers subscribe again what phones
+        # publish has no subscriber (docs/deploy.md). paho's default backoff grows to 2 minutes.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.on_message = self._on_message
