@@ -232,7 +232,7 @@ def _broker(url: str | None, settings: Settings) -> BrokerAddress:
     if url is None:
         return settings.broker() or BrokerAddress("127.0.0.1", settings.embedded_mqtt_port)
     try:
-        return BrokerAddress.parse(url)
+        return BrokerAddress.parse(url, settings.mqtt_ca_file)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--url") from None
 

@@ -117,8 +117,8 @@ class FieldSide:
             meter=self.runtime.metrics,
         )
         self.runtime.metrics.watch(self.ingest)
-        self.ingest.start()
         try:
+            self.ingest.start()
             self.ingest.wait_connected(30)
         except RuntimeError:
             self.stop()

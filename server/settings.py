@@ -52,6 +52,8 @@ class Settings:
     # mqtt://[user:password@]host[:port] (or mqtts://) of the county's broker; empty: `serve` starts
     # the embedded broker on loopback.
     mqtt_url: str = field(default_factory=lambda: _env("MQTT_URL", ""))
+    # For mqtts://: the CA that signed the broker's certificate (a county's own); empty: the system's.
+    mqtt_ca_file: str = field(default_factory=lambda: _env("MQTT_CA_FILE", ""))
     embedded_mqtt_port: int = field(default_factory=lambda: _number("EMBEDDED_MQTT_PORT", 1883, 1, 65535))
     # Fixed, so a restarted worker picks up its persistent session and nothing queued is lost.
     ingest_client_id: str = field(default_factory=lambda: _env("INGEST_CLIENT_ID", "gridwatch-ingest-1"))
@@ -70,10 +72,12 @@ class Settings:
 
     def broker(self) -> BrokerAddress | None:
         """The configured broker, or None for the embedded one."""
+        if self.mqtt_ca_file and not Path(self.mqtt_ca_file).is_file():
+            raise SettingsError(f"GRIDWATCH_MQTT_CA_FILE: no file at {self.mqtt_ca_file}")
         if not self.mqtt_url:
             return None
         try:
-            return BrokerAddress.parse(self.mqtt_url)
+            return BrokerAddress.parse(self.mqtt_url, self.mqtt_ca_file)
         except ValueError as exc:
             raise SettingsError(f"GRIDWATCH_MQTT_URL: {exc}") from None
 

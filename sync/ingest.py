@@ -451,14 +451,19 @@ class MqttIngest:
                 return
 
     def start(self) -> None:
+        """Connect and start taking messages; RuntimeError if the broker cannot be reached (nothing
+        listens, or its TLS certificate does not check out)."""
+        try:
+            if self.protocol == MQTTProtocolVersion.MQTTv5:
+                properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+                properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+                properties.ReceiveMaximum = RECEIVE_MAXIMUM
+                self.broker.connect(self.client, clean_start=False, properties=properties)
+            else:
+                self.broker.connect(self.client)
+        except OSError as exc:  # refused, unreachable, or an ssl.SSLError
+            raise RuntimeError(f"cannot reach the MQTT broker at {self.broker}: {exc}") from None
         self.handler.start()
-        if self.protocol == MQTTProtocolVersion.MQTTv5:
-            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-            properties.ReceiveMaximum = RECEIVE_MAXIMUM
-            self.broker.connect(self.client, clean_start=False, properties=properties)
-        else:
-            self.broker.connect(self.client)
         self.client.loop_start()
 
     def wait_connected(self, timeout: float) -> None:
@@ -474,7 +479,8 @@ class MqttIngest:
         """Finish the batch in hand, take no more, let the acks sent reach the broker, then leave.
         Messages still queued were not acknowledged: the broker delivers them again."""
         self.stopping.set()
-        self.handler.join(timeout=wait + 30)
+        if self.handler.is_alive():
+            self.handler.join(timeout=wait + 30)
         for info in list(self.unconfirmed):
             info.wait_for_publish(timeout=wait)
         self.client.disconnect()

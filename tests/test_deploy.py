@@ -7,14 +7,17 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import tomllib
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
@@ -22,6 +25,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from server.settings import Settings
 from sync.acl import write_broker_files
+from tests.api_support import Template, database_for_test
+from tests.commands import run_gridwatch
 from tests.mqtt_broker import SHIPPED
 from tests.network import free_port, wait_listening
 
@@ -143,21 +148,76 @@ def test_the_image_holds_every_package() -> None:
     assert "postgresql-client" in dockerfile  # gridwatch backup needs pg_dump
 
 
+@dataclass
+class ComposeBroker:
+    port: int
+    tls_port: int
+    credentials: dict[str, str]
+    ca: Path  # the county's own CA, which signed the broker's certificate
+
+
+def make_certificates(folder: Path) -> None:
+    """A CA and a broker certificate for 127.0.0.1 signed by it (openssl, as a county would)."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Gridwatch test CA",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "san.ext",
+    )  # fmt: skip
+
+
 @pytest.fixture
-def compose_broker() -> Iterator[tuple[int, dict[str, str]]]:
-    """deploy/mosquitto/mosquitto.conf as compose mounts it, with its paths in a folder of its own
-    (outside pytest's, which Mosquitto's user may not enter)."""
+def compose_broker(sqlite_template: Template) -> Iterator[ComposeBroker]:
+    """deploy/mosquitto/mosquitto.conf as compose mounts it, its documented TLS listener switched on,
+    with its paths in a folder of its own (outside pytest's, which Mosquitto's user may not enter)."""
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-compose-mqtt-"))
-    auth = folder / "auth"
-    credentials = write_broker_files(auth, ["w1"], ingest_password="platform-secret")
-    port = free_port()
+    auth, certs = folder / "auth", folder / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    phones = [w.id for w in sqlite_template.county.workers][:1]
+    credentials = write_broker_files(auth, phones, ingest_password="platform-secret")
+    port, tls_port = free_port(), free_port()
     text = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
+    tls_block = re.search(r"^#listener 8883\n(#.*\n)+", text, re.MULTILINE)
+    assert tls_block is not None, "the TLS listener is documented in mosquitto.conf"
+    text = text.replace(tls_block.group(0), tls_block.group(0).replace("#", ""))
     text = text.replace("listener 1883", f"listener {port} 127.0.0.1")
+    text = text.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
     text = text.replace("/mosquitto/auth/", f"{auth}/").replace("/mosquitto/data/", f"{folder}/")
-    text = text.replace("/mosquitto/config/conf.d", str(SHIPPED))
+    text = text.replace("/mosquitto/certs/", f"{certs}/").replace("/mosquitto/config/conf.d", str(SHIPPED))
     (folder / "mosquitto.conf").write_text(text)
     if os.geteuid() == 0:
-        for path in (folder, auth, *auth.iterdir()):
+        for path in (folder, auth, certs, *auth.iterdir(), *certs.iterdir()):
             shutil.chown(path, "mosquitto", "mosquitto")
     process = subprocess.Popen(
         ["mosquitto", "-c", str(folder / "mosquitto.conf")],
@@ -166,7 +226,8 @@ def compose_broker() -> Iterator[tuple[int, dict[str, str]]]:
     )
     try:
         wait_listening(port)
-        yield port, credentials
+        wait_listening(tls_port)
+        yield ComposeBroker(port, tls_port, credentials, certs / "ca.crt")
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -194,15 +255,74 @@ def login(port: int, user: str | None, password: str | None) -> str:
         client.disconnect()
 
 
-def test_the_compose_broker_configuration_runs_and_refuses_strangers(
-    compose_broker: tuple[int, dict[str, str]],
-) -> None:
-    port, credentials = compose_broker
+def test_the_compose_broker_configuration_runs_and_refuses_strangers(compose_broker: ComposeBroker) -> None:
+    port, credentials = compose_broker.port, compose_broker.credentials
+    phone = next(user for user in credentials if user != "gridwatch-ingest")
     assert credentials["gridwatch-ingest"] == "platform-secret"
     assert login(port, "gridwatch-ingest", "platform-secret") == "Success"
-    assert login(port, "w1", credentials["w1"]) == "Success"
+    assert login(port, phone, credentials[phone]) == "Success"
     assert login(port, None, None) == "Not authorized"
-    assert login(port, "w1", "wrong") == "Not authorized"
+    assert login(port, phone, "wrong") == "Not authorized"
+
+
+def test_the_platform_takes_reports_over_tls(
+    compose_broker: ComposeBroker, sqlite_template: Template, tmp_path: Path
+) -> None:
+    """mqtts:// with the county's CA: a phone reports over TLS and hears back; without the CA the
+    platform refuses the broker's certificate and says so."""
+    url = database_for_test(sqlite_template, tmp_path, None)
+    phone_id = next(user for user in compose_broker.credentials if user != "gridwatch-ingest")
+    env = {
+        **os.environ,
+        "GRIDWATCH_DATABASE_URL": url,
+        "GRIDWATCH_MQTT_URL": f"mqtts://gridwatch-ingest:platform-secret@127.0.0.1:{compose_broker.tls_port}",
+    }
+    untrusted = run_gridwatch("ingest", env=env, cwd=tmp_path, timeout=60)
+    assert untrusted.returncode == 1
+    assert "certificate verify failed" in untrusted.stderr
+    assert "platform-secret" not in untrusted.stderr
+    env["GRIDWATCH_MQTT_CA_FILE"] = str(compose_broker.ca)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "ingest"],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    acks: list[dict[str, Any]] = []
+    phone = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tls-phone", protocol=mqtt.MQTTv5)
+    try:
+        assert worker.stderr is not None
+        assert "ingesting from" in worker.stderr.readline()
+        phone.username_pw_set(phone_id, compose_broker.credentials[phone_id])
+        phone.tls_set(ca_certs=str(compose_broker.ca))
+        phone.on_message = lambda _c, _u, m: acks.append(msgspec.json.decode(m.payload))
+        phone.connect("127.0.0.1", compose_broker.tls_port)
+        phone.loop_start()
+        phone.subscribe(f"gw/339921/down/{phone_id}/ack", qos=1)
+        time.sleep(0.5)
+        cells = sqlite_template.county.cells
+        point = cells.shapes[0].representative_point()  # any cell: a worker may report anywhere
+        report = {
+            "id": "tls-1",
+            "ts": "2026-06-16T08:55:00+08:00",
+            "lon": point.x,
+            "lat": point.y,
+            "category": "0501",
+        }
+        sent = phone.publish(f"gw/339921/up/{phone_id}/report", msgspec.json.encode(report), qos=1)
+        sent.wait_for_publish(10)
+        deadline = time.monotonic() + 20
+        while not acks and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [(a["id"], a["status"], a["cell"]) for a in acks] == [
+            ("tls-1", "accepted", cells.records[0].code)
+        ]
+    finally:
+        phone.loop_stop()
+        phone.disconnect()
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def test_the_proxy_configuration_is_valid(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from server.ingest_endpoint import serve_ingest_endpoint
 from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.api_support import CST, Api, Template, database_for_test, open_api
+from tests.commands import run_gridwatch
 from tests.mqtt_broker import Broker, mosquitto
 from tests.network import free_port, wait_answering
 
@@ -476,3 +477,18 @@ def test_a_stopped_ingest_process_finishes_its_batch(field_: Field, tmp_path: Pa
         ids = list(session.exec(select(IncidentRow.client_id)).all())
     assert sorted(ids) == sorted(r["id"] for r in sent)  # the rest was taken on the next start
     phone.close()
+
+
+def test_ingest_says_why_it_cannot_start(sqlite_template: Template, tmp_path: Path) -> None:
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": database_for_test(sqlite_template, tmp_path, None)}
+    nobody = free_port()
+    for args, status, said in [
+        (["--url", f"mqtt://127.0.0.1:{nobody}"], 1, f"cannot reach the MQTT broker at 127.0.0.1:{nobody}"),
+        (["--url", "http://127.0.0.1"], 2, "expected mqtt://"),
+        (["--url", "mqtts://gw:secret@127.0.0.1:0"], 2, "not a number from 1 to 65535"),
+    ]:
+        done = run_gridwatch("ingest", *args, env=env, cwd=tmp_path, timeout=60)
+        assert done.returncode == status, (args, done.stderr)
+        assert said in done.stderr
+        assert "Traceback" not in done.stderr
+        assert "secret" not in done.stderr

@@ -53,6 +53,7 @@ def test_the_readme_lists_every_setting_with_its_default(monkeypatch: pytest.Mon
         ("GRIDWATCH_SHUTDOWN_SECONDS", "-1", "GRIDWATCH_SHUTDOWN_SECONDS=-1 is out of range"),
         ("GRIDWATCH_MQTT_URL", "http://broker", "GRIDWATCH_MQTT_URL: expected mqtt://"),
         ("GRIDWATCH_MQTT_URL", "mqtt://u:secret@broker:x", "is not a number"),
+        ("GRIDWATCH_MQTT_CA_FILE", "/no/such/ca.crt", "GRIDWATCH_MQTT_CA_FILE: no file at /no/such/ca.crt"),
     ],
 )
 def test_a_bad_setting_stops_the_command_by_name(
