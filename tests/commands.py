@@ -37,3 +37,19 @@ def run_gridwatch(
 def gridwatch(url: str, *args: str) -> Result:
     """`gridwatch ARGS` in this process (click's runner) against the database at `url`."""
     return CliRunner().invoke(main, list(args), env={"GRIDWATCH_DATABASE_URL": url}, catch_exceptions=False)
+
+
+def start_ingest(*args: str, env: Mapping[str, str], cwd: Path = ROOT) -> subprocess.Popen[str]:
+    """`gridwatch ingest ARGS` as a process, returned once it says it is ingesting. Its standard
+    error stays a pipe: `communicate()` gives the rest of what it logged."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "ingest", *args],
+        env=dict(env),
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    assert "ingesting from" in first, first + process.stderr.read()
+    return process

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import tomllib
@@ -26,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from server.settings import Settings
 from sync.acl import write_broker_files
 from tests.api_support import Template, database_for_test
-from tests.commands import run_gridwatch
+from tests.commands import run_gridwatch, start_ingest
 from tests.mqtt_broker import SHIPPED
 from tests.network import free_port, wait_listening
 
@@ -282,18 +281,10 @@ def test_the_platform_takes_reports_over_tls(
     assert "certificate verify failed" in untrusted.stderr
     assert "platform-secret" not in untrusted.stderr
     env["GRIDWATCH_MQTT_CA_FILE"] = str(compose_broker.ca)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "ingest"],
-        env=env,
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = start_ingest(env=env, cwd=tmp_path)
     acks: list[dict[str, Any]] = []
     phone = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tls-phone", protocol=mqtt.MQTTv5)
     try:
-        assert worker.stderr is not None
-        assert "ingesting from" in worker.stderr.readline()
         phone.username_pw_set(phone_id, compose_broker.credentials[phone_id])
         phone.tls_set(ca_certs=str(compose_broker.ca))
         phone.on_message = lambda _c, _u, m: acks.append(msgspec.json.decode(m.payload))

@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from server.ingest_endpoint import serve_ingest_endpoint
 from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.api_support import CST, Api, Template, database_for_test, open_api
-from tests.commands import run_gridwatch
+from tests.commands import run_gridwatch, start_ingest
 from tests.mqtt_broker import Broker, mosquitto
 from tests.network import free_port, wait_answering
 
@@ -109,6 +108,18 @@ class Field:
             "lon": lon,
             "category": "0501",
         } | extra
+
+    def take_the_rest(self, worker: subprocess.Popen[str], sent: list[dict[str, Any]]) -> bool:
+        """Let a started `gridwatch ingest` take what waits at the broker, stop it, and say whether
+        every sent report is stored exactly once."""
+        deadline = time.monotonic() + 60
+        while self.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+        with Session(self.api.runtime.engine) as session:
+            ids = list(session.exec(select(IncidentRow.client_id)).all())
+        return sorted(ids) == sorted(r["id"] for r in sent)
 
     def count(self, table: Any) -> int:
         with Session(self.api.runtime.engine) as session:
@@ -268,17 +279,9 @@ def test_a_killed_ingest_process_loses_nothing(field_: Field, tmp_path: Path) ->
         "GRIDWATCH_INGEST_CLIENT_ID": "gridwatch-ingest-killed",
     }
 
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "ingest"], env=env, cwd=tmp_path, stderr=subprocess.PIPE
-        )
-        assert process.stderr is not None
-        assert b"ingesting from" in process.stderr.readline()
-        return process
-
     phone = Phone(worker_id(field_.template), field_.broker.port)
     sent = [field_.report(n=i % 10) for i in range(60)]
-    worker = start()
+    worker = start_ingest(env=env, cwd=tmp_path)
     for report in sent[:30]:
         phone.publish(report)
     phone.wait_for(5)
@@ -286,15 +289,7 @@ def test_a_killed_ingest_process_loses_nothing(field_: Field, tmp_path: Path) ->
     worker.wait(timeout=10)
     for report in sent[30:]:
         phone.publish(report)
-    worker = start()
-    deadline = time.monotonic() + 60
-    while field_.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    worker.send_signal(signal.SIGTERM)
-    worker.wait(timeout=20)
-    with Session(field_.api.runtime.engine) as session:
-        ids = list(session.exec(select(IncidentRow.client_id)).all())
-    assert sorted(ids) == sorted(r["id"] for r in sent)  # each PUBACKed report exactly once
+    assert field_.take_the_rest(start_ingest(env=env, cwd=tmp_path), sent)  # each PUBACKed report once
     acked = {a["id"] for a in phone.wait_for(len(sent)) if a["status"] in ("accepted", "duplicate")}
     assert acked == {r["id"] for r in sent}  # and every phone heard back
     phone.close()
@@ -430,21 +425,9 @@ def test_a_stopped_ingest_process_finishes_its_batch(field_: Field, tmp_path: Pa
         "GRIDWATCH_LOG_FORMAT": "json",
     }
 
-    def start() -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "ingest"],
-            env=env,
-            cwd=tmp_path,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stderr is not None
-        assert "ingesting from" in process.stderr.readline()
-        return process
-
     phone = Phone(worker_id(field_.template), field_.broker.port)
     sent = [field_.report(n=i % 10) for i in range(400)]
-    worker = start()
+    worker = start_ingest(env=env, cwd=tmp_path)
 
     def publish_steadily() -> None:
         for report in sent:  # about two seconds of reports, so the stop falls in the middle
@@ -467,15 +450,7 @@ def test_a_stopped_ingest_process_finishes_its_batch(field_: Field, tmp_path: Pa
         heard = {a["id"] for a in phone.acks}
     assert 0 < len(stored) < len(sent)  # stopped mid-stream
     assert heard == stored  # nothing committed without its ack, no ack without its commit
-    worker = start()
-    deadline = time.monotonic() + 60
-    while field_.count(IncidentRow) < len(sent) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    worker.send_signal(signal.SIGTERM)
-    worker.communicate(timeout=60)
-    with Session(field_.api.runtime.engine) as session:
-        ids = list(session.exec(select(IncidentRow.client_id)).all())
-    assert sorted(ids) == sorted(r["id"] for r in sent)  # the rest was taken on the next start
+    assert field_.take_the_rest(start_ingest(env=env, cwd=tmp_path), sent)  # on the next start
     phone.close()
 
 

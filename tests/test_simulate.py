@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from server.db.engine import make_engine
 from server.db.tables import AlertRow, IncidentRow, PatrolDayRow, RejectRow
 from tests.api_support import Template, database_for_test
-from tests.commands import ROOT, run_gridwatch
+from tests.commands import run_gridwatch, start_ingest
 from tests.mqtt_broker import mosquitto
 
 
@@ -34,15 +33,7 @@ def field(sqlite_template: Template, tmp_path: Path) -> Iterator[tuple[dict[str,
             "GRIDWATCH_DATABASE_URL": url,
             "GRIDWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
         }
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "ingest", "--client-id", "sim-ingest"],
-            env=env,
-            cwd=ROOT,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert worker.stderr is not None
-        assert "ingesting from" in worker.stderr.readline()
+        worker = start_ingest("--client-id", "sim-ingest", env=env)
         yield env, url
         worker.terminate()
         worker.wait(timeout=30)
