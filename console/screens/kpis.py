@@ -16,6 +16,7 @@ from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.remote.models import Figure, KpiDefinitionView, KpiView
 from console.screens.base import ConsoleScreen
+from console.widgets.tables import row_table
 
 PERIODS = ("this_month", "last_month", "this_quarter", "this_year")
 OWN = "own"
@@ -75,14 +76,10 @@ class KpisScreen(ConsoleScreen):
             id="kpi-period",
         )
         yield Static("", id="kpi-summary")
-        figures: DataTable[Text | str] = DataTable(id="kpi-figures", cursor_type="row", zebra_stripes=True)
-        for key in ("col.figure", "col.this_period", "col.previous_period", "col.change"):
-            figures.add_column(t(key), key=key)
-        yield figures
-        ranking: DataTable[str] = DataTable(id="kpi-ranking", cursor_type="row", zebra_stripes=True)
-        for key in RANK_COLUMNS:
-            ranking.add_column(t(key), key=key)
-        yield ranking
+        yield row_table(
+            t, ("col.figure", "col.this_period", "col.previous_period", "col.change"), id="kpi-figures"
+        )
+        yield row_table(t, RANK_COLUMNS, id="kpi-ranking")
         yield PlotextPlot(id="kpi-chart")
         yield Footer()
 

@@ -11,6 +11,7 @@ from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.screens.base import ConsoleScreen
+from console.widgets.tables import row_table
 from console.widgets.township_picker import township_picker
 
 REFRESH_SECONDS = 10.0
@@ -27,14 +28,10 @@ class PatrolsScreen(ConsoleScreen):
         yield Header()
         yield township_picker(t, self.console.directory, id="patrol-township")
         yield Static("", id="patrol-summary")
-        workers: DataTable[Text | str] = DataTable(id="workers", cursor_type="row", zebra_stripes=True)
-        for key in ("col.worker", "col.online", "col.last_ping", "col.cell_now", "col.covered"):
-            workers.add_column(t(key))
-        yield workers
-        villages: DataTable[str] = DataTable(id="villages", cursor_type="row", zebra_stripes=True)
-        for key in ("col.area", "col.cells_covered", "col.share"):
-            villages.add_column(t(key))
-        yield villages
+        yield row_table(
+            t, ("col.worker", "col.online", "col.last_ping", "col.cell_now", "col.covered"), id="workers"
+        )
+        yield row_table(t, ("col.area", "col.cells_covered", "col.share"), id="villages")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -13,6 +13,7 @@ from console.remote.client import ServerError
 from console.remote.models import SweepView
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import MoveDialog, SwapDialog
+from console.widgets.tables import row_table
 
 COLUMNS = ("col.team", "col.order", "col.stop", "col.departments", "col.reason")
 
@@ -39,10 +40,7 @@ class SweepScreen(ConsoleScreen):
         yield Header()
         yield Static(t("sweep.heading"), classes="heading")
         yield Static("", id="summary")
-        table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=True)
-        for key in COLUMNS:
-            table.add_column(t(key), key=key)
-        yield table
+        yield row_table(t, COLUMNS)
         yield Static("", id="status")
         yield Footer()
 

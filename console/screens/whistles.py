@@ -15,6 +15,7 @@ from console.remote.models import CallView, WhistleView
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import RatingDialog
 from console.screens.incident import IncidentScreen
+from console.widgets.tables import row_table
 
 COLUMNS = ("whistle.kind", "col.category", "col.unit", "col.due", "col.left", "col.reported_in", "col.rating")
 
@@ -35,10 +36,7 @@ class WhistlesScreen(ConsoleScreen):
         )
         yield Header()
         yield Static(t("whistles.heading"), classes="heading")
-        table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=True)
-        for key in COLUMNS:
-            table.add_column(t(key), key=key)
-        yield table
+        yield row_table(t, COLUMNS)
         yield Static("", id="status")
         yield Footer()
 
