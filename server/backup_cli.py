@@ -10,14 +10,7 @@ from server.backups import BackupError
 from server.backups import backup as take_backup
 from server.backups import restore as restore_backup
 from server.db import migrate
-from server.settings import SettingsError, get_settings
-
-
-def _database_url() -> str:
-    try:
-        return get_settings().database_url
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+from server.settings import get_settings
 
 
 @click.command()
@@ -31,7 +24,7 @@ def _database_url() -> str:
 def backup(out: Path) -> None:
     """Back up the database while the platform runs (SQLite's online backup, or pg_dump)."""
     try:
-        info = take_backup(_database_url(), out)
+        info = take_backup(get_settings().database_url, out)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     held = f", {info.incidents} incidents" if info.incidents is not None else ""
@@ -44,7 +37,7 @@ def backup(out: Path) -> None:
 def restore(backup_file: Path, yes: bool) -> None:
     """Replace the database's contents with BACKUP_FILE, all or nothing. Stop the servers and
     ingest workers first; run `gridwatch db upgrade` after restoring an older release's backup."""
-    url = _database_url()
+    url = get_settings().database_url
     if not yes:
         click.confirm(f"Replace everything in the database with {backup_file}?", abort=True)
     try:

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import click
 from sqlmodel import Session
@@ -28,7 +28,18 @@ from server.sweep_cli import sweep
 from sync.broker import BrokerAddress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GridwatchCommands(click.Group):
+    """Every command reads its settings when it needs them; one that cannot be used stops it with
+    the variable's name, whichever command it is."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=GridwatchCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gridwatch")
 def main() -> None:
     """Gridwatch: township grid management and comprehensive administrative enforcement."""
@@ -75,11 +86,8 @@ def route(data: Path | None, seed: int) -> None:
 
 
 def _settings() -> Settings:
-    try:
-        settings = get_settings()
-        settings.broker()  # a bad GRIDWATCH_MQTT_URL is said now, not when the broker is first needed
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = get_settings()
+    settings.broker()  # a bad GRIDWATCH_MQTT_URL is said now, not when the broker is first needed
     return settings
 
 

@@ -67,6 +67,23 @@ def test_a_bad_setting_stops_the_command_by_name(
     assert "secret" not in done.stderr  # a password in a URL is never echoed
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "monthly", "--out", "r.xlsx"],
+        ["sweep", "plan"],
+        ["import", "cell", "cells.geojson"],
+        ["backup", "--out", "b.backup"],
+        ["ingest"],
+    ],
+)
+def test_every_command_refuses_a_bad_setting_alike(tmp_path: Path, command: list[str]) -> None:
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}", "GRIDWATCH_PORT": "x"}
+    done = run_gridwatch(*command, env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "Error: GRIDWATCH_PORT='x' is not a whole number\n"
+
+
 def test_settings_refuse_in_code_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRIDWATCH_METRICS_PORT", "nine")
     with pytest.raises(SettingsError, match="GRIDWATCH_METRICS_PORT"):
