@@ -373,6 +373,7 @@ class MqttIngest:
         # publish has no subscriber (docs/deploy.md). paho's default backoff grows to 2 minutes.
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.on_message = self._on_message
 
@@ -383,7 +384,16 @@ class MqttIngest:
             return
         self.refusal = None
         client.subscribe([(f, 1) for f in self.topic_filters])
-        self.connected.set()
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: Any, reasons: Any, _props: Any
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            self.refusal = f"the broker refused the subscription: {', '.join(refused)}"
+            log.error(self.refusal)
+            return
+        self.connected.set()  # only now does what phones publish reach this worker
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         if not self.stopping.is_set():

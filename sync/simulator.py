@@ -99,9 +99,14 @@ class FieldSimulator:
             protocol=mqtt.MQTTv311,
         )
         self.client.on_message = self._on_ack
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         broker.connect(self.client)
         self.client.loop_start()
         self.client.subscribe(f"{PREFIX}/{county}/down/+/ack", qos=1)
+        if not subscribed.wait(10):  # acks to reports sent before the SUBACK would go uncounted
+            self.close()
+            raise ConnectionError(f"the broker at {broker} did not confirm the subscription to the acks")
 
     def _on_ack(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:

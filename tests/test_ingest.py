@@ -49,9 +49,12 @@ class Phone:
             protocol=mqtt.MQTTv5,
         )
         self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect("127.0.0.1", self.port)
         self.client.subscribe(f"gw/{COUNTY}/down/{self.device}/ack", qos=1)
         self.client.loop_start()
+        assert subscribed.wait(10)  # an ack published before the SUBACK would reach nobody
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         with self.got:
