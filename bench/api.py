@@ -32,8 +32,8 @@ from geodata.synth import synthesize
 from server.auth import Role, create_token
 from server.db import migrate
 from server.db.engine import make_engine
-from server.services.reference import load_dataset
-from tests.network import free_port, wait_answering
+from server.reference.service import load_dataset
+from tests.support.network import free_port, wait_answering
 
 # (method, path, JSON body or None)
 Call = tuple[str, str, dict[str, Any] | None]

@@ -35,9 +35,9 @@ from geodata.synth import SIZES, synthesize
 from geodata.validation import Level
 from server.db import migrate
 from server.db.engine import make_engine
+from server.reference.boundaries import Boundaries, BoundaryBatch
+from server.reference.service import load_counties
 from server.runtime import utc_now
-from server.services.boundaries import Boundaries, BoundaryBatch
-from server.services.reference import load_counties
 
 
 def prepare(work: Path, size: str) -> tuple[Path, Path]:

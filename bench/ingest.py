@@ -29,12 +29,12 @@ from geodata.synth import synthesize
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
+from server.reference.service import load_dataset
 from server.runtime import runtime_from
-from server.services.reference import load_dataset
 from server.settings import Settings
 from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
-from tests.mqtt_broker import mosquitto
+from tests.support.mosquitto import mosquitto
 
 
 def client(name: str, port: int) -> mqtt.Client:

@@ -37,8 +37,8 @@ from grid.evaluation.scopes import Scope, ScopeKind
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow, PatrolDayRow, WhistleCallRow, WhistleRow
-from server.services.kpis import KpiStore
-from server.services.reference import load_dataset
+from server.kpis.service import KpiStore
+from server.reference.service import load_dataset
 
 CST = dt.timezone(dt.timedelta(hours=8))
 QUARTER = parse_period(PeriodKind.QUARTER, "2026Q2")
@@ -235,7 +235,7 @@ def database(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{Path(folder) / 'kpi.db'}"
         return
-    from tests.postgres import cluster, create_database
+    from tests.support.postgres import cluster, create_database
 
     with cluster() as admin:
         yield create_database(admin, "kpi_bench")

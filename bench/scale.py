@@ -40,10 +40,10 @@ from geodata.synth import synthesize
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
-from server.services.reference import load_dataset
-from tests.mqtt_broker import mosquitto
-from tests.network import free_port, wait_answering
-from tests.postgres import cluster, create_database
+from server.reference.service import load_dataset
+from tests.support.mosquitto import mosquitto
+from tests.support.network import free_port, wait_answering
+from tests.support.postgres import cluster, create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,7 @@ from grid.subjects import Subject, SubjectKind
 from grid.sweep.plan import SweepPlan, SweepRules
 from grid.sweep.planner import SweepInputs, plan_sweep, solve_routes
 from grid.sweep.routes import nearest_neighbour
-from server.sweep_solver import OrToolsRoutes
+from server.sweeps.solver import OrToolsRoutes
 
 DAY = dt.date(2026, 11, 24)
 TRADES = [

@@ -15,13 +15,13 @@ from grid.intake import Intake
 from grid.patrols import Patrols
 from server.db import migrate as db_migrate
 from server.db.engine import make_engine
-from server.metrics import Metrics
-from server.services.incidents import SqlIntakeStore
-from server.services.mqtt_side import SqlRejects, SqlRoster
-from server.services.patrols import SqlPatrolStore
-from server.services.reference import DomainCache
+from server.field.store import SqlRejects, SqlRoster
+from server.incidents.service import SqlIntakeStore
+from server.ops.metrics import Metrics
+from server.patrols.store import SqlPatrolStore
+from server.reference.service import DomainCache
 from server.settings import Settings, get_settings
-from server.sweep_solver import OrToolsRoutes
+from server.sweeps.solver import OrToolsRoutes
 from sync.ingest import Ingest
 
 

@@ -43,7 +43,7 @@ def county() -> Dataset:
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """A private PostgreSQL cluster; missing binaries fail in CI and skip elsewhere, saying why."""
-    from tests.postgres import cluster, server_binaries
+    from tests.support.postgres import cluster, server_binaries
 
     if server_binaries() is None:
         message = "PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)"
@@ -56,14 +56,14 @@ def postgres_admin_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory, county: Dataset):  # type: ignore[no-untyped-def]
-    from tests.api_support import sqlite_template
+    from tests.support.api import sqlite_template
 
     return sqlite_template(tmp_path_factory.mktemp("template"), county)
 
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_admin_url: str, county: Dataset):  # type: ignore[no-untyped-def]
-    from tests.api_support import postgres_template
+    from tests.support.api import postgres_template
 
     return postgres_template(postgres_admin_url, county)
 
@@ -71,8 +71,8 @@ def postgres_template(postgres_admin_url: str, county: Dataset):  # type: ignore
 @pytest.fixture(params=["sqlite", "postgres"])
 def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The API on a fresh copy of the loaded database, once on SQLite and once on PostgreSQL."""
-    from tests.api_support import database_for_test, open_api
-    from tests.postgres import drop_database
+    from tests.support.api import database_for_test, open_api
+    from tests.support.postgres import drop_database
 
     template = request.getfixturevalue(f"{request.param}_template")
     admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
@@ -88,7 +88,7 @@ def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-unty
 @pytest.fixture
 def served(sqlite_template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A real server on a free port for the console (SQLite; the API's own tests cover PostgreSQL)."""
-    from tests.console_support import serve
+    from tests.support.console import serve
 
     yield from serve(sqlite_template, tmp_path, monkeypatch)
 
@@ -96,8 +96,8 @@ def served(sqlite_template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  #
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the loaded county, on SQLite and on PostgreSQL: a URL for commands to use."""
-    from tests.api_support import database_for_test
-    from tests.postgres import drop_database
+    from tests.support.api import database_for_test
+    from tests.support.postgres import drop_database
 
     template = request.getfixturevalue(f"{request.param}_template")
     admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None

@@ -9,21 +9,21 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server.api.controllers.events import EventController
-from server.api.controllers.incidents import IncidentController
-from server.api.controllers.kpis import KpiController
-from server.api.controllers.media import MediaController
-from server.api.controllers.open311 import Open311Controller
-from server.api.controllers.patrols import PatrolController
-from server.api.controllers.reference import ReferenceController
-from server.api.controllers.rejects import RejectController
-from server.api.controllers.sweeps import SweepController
-from server.api.controllers.system import SystemController
-from server.api.controllers.whistles import WhistleController
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
 from server.api.problems import HANDLERS
 from server.api.security import PUBLIC_PATHS, BearerAuth
+from server.events.controller import EventController
+from server.field.controller import RejectController
+from server.incidents.controller import IncidentController
+from server.incidents.open311 import Open311Controller
+from server.kpis.controller import KpiController
+from server.media.controller import MediaController
+from server.ops.controller import SystemController
+from server.patrols.controller import PatrolController
+from server.reference.controller import ReferenceController
 from server.runtime import Runtime
+from server.sweeps.controller import SweepController
+from server.whistles.controller import WhistleController
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -50,7 +50,7 @@ def create_app(runtime: Runtime) -> Litestar:
         },
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
-        # The process configures logging once for every library (server/logs.py); Litestar's own
+        # The process configures logging once for every library (server/ops/logs.py); Litestar's own
         # configuration would replace the root handler with its text format.
         logging_config=None,
         request_max_body_size=runtime.settings.max_body_bytes,

@@ -14,8 +14,8 @@ from litestar.di import NamedDependency
 from sqlmodel import Session
 
 from server.auth import Principal
+from server.incidents.service import IncidentService
 from server.runtime import Runtime
-from server.services.incidents import IncidentService
 
 RuntimeDep = NamedDependency[Runtime]
 SessionDep = NamedDependency[Session]

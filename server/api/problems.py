@@ -22,8 +22,8 @@ from grid.errors import (
 )
 from grid.intake import IntakeRefused
 from grid.sweep.plan import SweepRefused
-from server.services.incidents import Conflict, NotFound
-from server.services.media import MediaRefused
+from server.incidents.service import Conflict, NotFound
+from server.media.store import MediaRefused
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("gridwatch.api")

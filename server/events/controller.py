@@ -1,0 +1,112 @@
+"""The live stream of incident and whistle changes (Server-Sent Events), with a resume cursor.
+
+Events come from the outbox table, so every replica serves every change and a client that
+reconnects with `Last-Event-ID` (or `?after=`) misses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from server.api.deps import PrincipalDep, RuntimeDep
+from server.api.schemas import MAX_CURSOR, Cursor
+from server.api.security import allow
+from server.auth import Role
+from server.events.store import events_after, stream_head
+
+POLL_SECONDS = 0.5
+KEEP_ALIVE_SECONDS = 15.0
+BATCH = 500
+
+
+class EventOut(msgspec.Struct):
+    id: int
+    at: dt.datetime
+    kind: str
+    incident: str | None
+    township: str | None
+    payload: dict[str, Any]
+
+
+class EventPage(msgspec.Struct):
+    events: list[EventOut]
+    cursor: int
+
+
+class EventHead(msgspec.Struct):
+    cursor: int
+
+
+def _out(row: Any) -> EventOut:
+    return EventOut(
+        id=row.id, at=row.at, kind=row.kind, incident=row.incident, township=row.township, payload=row.payload
+    )
+
+
+def _start(request: Request[Any, Any, Any], after: int | None) -> int:
+    header = request.headers.get("last-event-id")
+    if header and header.isdigit() and int(header) <= MAX_CURSOR:
+        return int(header)
+    return after or 0
+
+
+class EventController(Controller):
+    path = "/events"
+    tags = ("live stream",)
+    guards = [allow(Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True)
+    def catch_up(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        after: Cursor = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=BATCH)] = 100,
+    ) -> EventPage:
+        """Events after a cursor, for clients that poll; `cursor` is where to continue."""
+        rows, cursor = events_after(runtime.engine, principal, after, limit)
+        return EventPage(events=[_out(r) for r in rows], cursor=cursor)
+
+    @get("/head", sync_to_thread=True)
+    def head(self, runtime: RuntimeDep) -> EventHead:
+        """The cursor to stream from after loading a snapshot of the incidents: nothing after it is missed."""
+        return EventHead(cursor=stream_head(runtime.engine))
+
+    @get("/stream")
+    async def stream(
+        self,
+        request: Request[Any, Any, Any],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        after: Annotated[int | None, QueryParameter(ge=0, le=MAX_CURSOR)] = None,
+    ) -> ServerSentEvent:
+        """Server-Sent Events; reconnect with the last event id to resume without a gap."""
+        cursor = _start(request, after)
+
+        async def messages() -> AsyncIterator[ServerSentEventMessage]:
+            nonlocal cursor
+            quiet = 0.0
+            while True:
+                rows, cursor = await asyncio.to_thread(events_after, runtime.engine, principal, cursor, BATCH)
+                for row in rows:
+                    yield ServerSentEventMessage(
+                        data=msgspec.json.encode(_out(row)).decode(), event=row.kind, id=str(row.id)
+                    )
+                if rows:
+                    quiet = 0.0
+                    continue
+                await asyncio.sleep(POLL_SECONDS)
+                quiet += POLL_SECONDS
+                if quiet >= KEEP_ALIVE_SECONDS:  # proxies close silent connections
+                    quiet = 0.0
+                    yield ServerSentEventMessage(comment="keep-alive")
+
+        return ServerSentEvent(messages())

@@ -1,0 +1,1 @@
+"""Media: photos and files uploaded from the field, stored by content hash."""

@@ -1,0 +1,62 @@
+"""Media: upload a photo or short video, get back the URL that a report carries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import Body, FromPath
+from litestar.response import File
+
+from server.api.deps import RuntimeDep
+from server.api.security import allow
+from server.auth import Role
+from server.media.store import DiskMediaStore, sniff
+
+# The whole request may be a little larger than the file it carries (multipart framing).
+UPLOAD_BODY_LIMIT = 64 * 1024 * 1024
+
+
+class MediaOut(msgspec.Struct):
+    url: str
+    name: str
+    content_type: str
+    size: int
+
+
+class MediaController(Controller):
+    path = "/media"
+    tags = ("media",)
+
+    @post(
+        "/",
+        guards=[allow(Role.ADMIN, Role.DUTY, Role.WORKER, Role.DEVICE)],
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def upload(
+        self,
+        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        runtime: RuntimeDep,
+    ) -> MediaOut:
+        """Multipart upload with one part named `file`; stored by content hash."""
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationException("send the file in a multipart part named 'file'")
+        content = await upload.read()
+        store = DiskMediaStore(runtime.settings.media_dir)
+        name = store.put(content, runtime.settings.media_max_bytes)
+        return MediaOut(
+            url=f"/media/{name}", name=name, content_type=sniff(content[:16])[0], size=len(content)
+        )
+
+    @get("/{name:str}", guards=[allow(Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)], sync_to_thread=True)
+    def download(self, name: FromPath[str], runtime: RuntimeDep) -> File:
+        path = DiskMediaStore(runtime.settings.media_dir).path(name)
+        if not path.exists():
+            raise NotFoundException(f"no media {name}")
+        head = path.read_bytes()[:16]
+        return File(path=path, media_type=sniff(head)[0], filename=name, content_disposition_type="inline")

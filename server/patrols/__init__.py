@@ -1,0 +1,1 @@
+"""Patrols: location pings as per-cell visits, coverage and presence."""

@@ -1,0 +1,1 @@
+"""Reference data: the county's places, units, people and lists; boundary imports and exports."""

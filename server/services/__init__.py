@@ -1,1 +1,0 @@
-"""Services own persistence: each turns domain values into rows and back, inside one transaction."""
