@@ -110,7 +110,6 @@ async def measure(base: str, token: str, updates: int) -> tuple[float, list[floa
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             begin, begin_cpu = time.perf_counter(), time.process_time()
             app.take(live_event(n, app, rng))
-            screen.sync()
             await pilot.pause()  # the frame that shows it
             latencies.append(time.perf_counter() - begin)
             cpu.append(time.process_time() - begin_cpu)

@@ -8,7 +8,7 @@ cluster from Debian's binaries) and filled with incidents reported in Q2 2026, t
 the closed loop would have left them (accepted, dispatched, handled, closed, late, re-routed,
 suspended …), plus whistles with their calls and a quarter of patrol days. Timed, best of 3:
 
-- **ours**: every county figure of the quarter (`KpiStore.table`, what `GET /kpis` answers);
+- **ours**: every county figure of the quarter (`KpiService.table`, what `GET /kpis` answers);
 - **by township**: the same, broken down and ranked by township (the report's first sheet);
 - **bare**: `SELECT count(*) FROM incident WHERE reported_at in the quarter`, the baseline.
 
@@ -37,7 +37,7 @@ from grid.evaluation.scopes import Scope, ScopeKind
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow, PatrolDayRow, WhistleCallRow, WhistleRow
-from server.kpis.service import KpiStore
+from server.kpis.service import KpiService
 from server.reference.service import load_dataset
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -201,7 +201,7 @@ def measure(engine: Engine, county_code: str) -> tuple[float, float, float, int]
     end = dt.datetime.combine(QUARTER.last + dt.timedelta(days=1), dt.time(), CST)
     reported = 0
     with Session(engine) as session:
-        store = KpiStore(session, CST, NOW)
+        store = KpiService(session, CST, NOW)
 
         def ours() -> None:
             nonlocal reported

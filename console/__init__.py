@@ -1,1 +1,1 @@
-"""The duty officers' Textual console; it talks to the server over HTTP and WebSocket only (issue 5)."""
+"""The duty officers' Textual console; it talks to the server over HTTP and its SSE stream only."""

@@ -1,5 +1,6 @@
-"""The duty officer's console: a live board of the open incidents, their details and actions,
-whistles, the map and the patrols. It talks to the server over HTTP and the live stream only."""
+"""The console app: it loads the names and a snapshot of the open incidents, keeps the board up to
+date from the live stream, and switches between the screens (board, whistles, map, patrols, sweep,
+KPIs). Screens and commands see it as a `console.shell.Shell`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.reactive import var
 from textual.widgets import Footer, Header, Static
 
 from console.board import Board
@@ -27,6 +30,7 @@ from console.screens.map import MapScreen
 from console.screens.patrols import PatrolsScreen
 from console.screens.sweep import SweepScreen
 from console.screens.whistles import WhistlesScreen
+from console.shell import Shell
 
 RETRY_SECONDS = 2.0
 
@@ -42,7 +46,8 @@ class GridwatchConsole(App[None]):
         "sweep": SweepScreen,
         "kpis": KpisScreen,
     }
-    NAVIGATION = ("board", "whistles", "map", "patrols", "sweep", "kpis")
+    NAVIGATION: ClassVar[tuple[str, ...]] = ("board", "whistles", "map", "patrols", "sweep", "kpis")
+    last_event: var[EventView | None] = var(None)  # what screens watch to follow the live stream
 
     def __init__(self, client: ServerClient, lang: Lang, clock: Callable[[], dt.datetime] = utc_now) -> None:
         super().__init__()
@@ -51,9 +56,6 @@ class GridwatchConsole(App[None]):
         self.clock = clock
         self.directory = Directory()
         self.board = Board(self.directory)
-        self.board_version = 0  # goes up with every change the board sees
-        self.whistle_version = 0
-        self.changed: dict[str, int] = {}  # incident id -> board_version of its last change
         self.loaded = False
         self.connection = Connection.CONNECTING
         self._cells: dict[str, list[CellShape]] = {}
@@ -98,19 +100,17 @@ class GridwatchConsole(App[None]):
                 )
                 await asyncio.sleep(RETRY_SECONDS)
         self.board.load(incidents)
-        self.board_version += 1
         self.loaded = True
         await self.switch_mode("board")
         async for event in LiveStream(self.client, cursor, self._connection_changed).events():
             self.take(event)
 
     def take(self, event: EventView) -> None:
+        """Apply a live-stream event to the board, then tell the screens (they watch `last_event`)."""
         arrived = self.board.apply(event)
-        self.board_version += 1
-        if event.incident is not None:
-            self.changed[event.incident] = self.board_version
-        if event.kind.startswith("whistle."):
-            self.whistle_version += 1
+        # Screens redraw from the app's message queue, not inside the stream worker: an error in a
+        # redraw then shows instead of silently ending the stream.
+        self.call_next(setattr, self, "last_event", event)
         if arrived is not None and arrived.urgent:
             place = self.directory.place(arrived.cell)
             category = self.directory.category(arrived.category, self.t.lang)
@@ -133,3 +133,7 @@ class GridwatchConsole(App[None]):
         if not self.loaded:
             return
         self.switch_mode(name)
+
+
+if TYPE_CHECKING:
+    _: type[Shell] = GridwatchConsole  # screens take the app for a Shell; mypy checks here that it is one

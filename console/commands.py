@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.board import BoardFilter
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
+from console.screens.incident import IncidentScreen
+from console.shell import Shell
 
 MOST_INCIDENTS = 20
 
 
 class ConsoleCommands(Provider):
     @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
+    def console(self) -> Shell:
+        return cast(Shell, self.app)
 
     def _screens(self) -> list[tuple[str, str]]:
         t = self.console.t
@@ -29,8 +28,6 @@ class ConsoleCommands(Provider):
             yield DiscoveryHit(label, partial(self.console.action_go, name))
 
     async def search(self, query: str) -> Hits:
-        from console.screens.incident import IncidentScreen
-
         app, t = self.console, self.console.t
         matcher = self.matcher(query)
         for label, name in self._screens():
@@ -43,4 +40,4 @@ class ConsoleCommands(Provider):
                 f"{app.directory.category(incident.category, t.lang)} · {app.directory.place(incident.cell)}"
             )
             label = t("palette.open_incident", label=what)
-            yield Hit(0.5, label, partial(app.push_screen, IncidentScreen(incident.id)), text=label)
+            yield Hit(0.5, label, partial(self.app.push_screen, IncidentScreen(incident.id)), text=label)

@@ -1,5 +1,6 @@
-"""The pure domain core of Gridwatch: types, locate, route, lifecycle and clocks.
+"""The pure domain core: places, catalogs, locate, route, intake, lifecycle and clocks, whistles,
+patrols, the Tuesday sweep and the evaluation.
 
-Nothing in this package performs I/O or imports a framework; adapters around it
-(`geodata`, `sync`, `server`, `console`) feed it data and persist its decisions.
+Nothing here performs I/O or imports a framework; the adapters (`geodata`, `sync`, `server`,
+`console`) feed it data and keep its decisions. See docs/architecture.md#layers.
 """

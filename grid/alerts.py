@@ -1,4 +1,4 @@
-"""Remote-enforcement alerts (非现场执法, DESIGN §5.5).
+"""Remote-enforcement alerts (非现场执法, docs/domain.md#remote-enforcement-alerts).
 
 A camera or sensor has a fixed place, so an alert is located by its device, not by what it sends.
 The same device seeing the same category again within the merge window is the same matter: the

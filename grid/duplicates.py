@@ -1,4 +1,4 @@
-"""Probable duplicates (DESIGN §5.6): same minor category, within 50 m and 24 h of an open incident."""
+"""Probable duplicates (docs/domain.md#duplicates): same minor category, within 50 m and 24 h of an open incident."""
 
 from __future__ import annotations
 

@@ -54,3 +54,16 @@ class EvaluationRefused(DomainError):
     """A KPI question that cannot be answered as asked: a malformed period or scope."""
 
     code = "evaluation_refused"
+
+
+class NotFound(DomainError):
+    """What was asked for does not exist (or not in the caller's county)."""
+
+    code = "not_found"
+
+
+class StateConflict(DomainError):
+    """The thing changed or is in a state that refuses the request: a stale revision, a plan already
+    published, a second outcome for one stop."""
+
+    code = "conflict"

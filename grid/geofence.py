@@ -1,4 +1,4 @@
-"""Point → cell (DESIGN §5.1): an STRtree over prepared cell polygons.
+"""Point → cell (docs/domain.md#locate): an STRtree over prepared cell polygons.
 
 * A point inside or on the boundary of cells goes to the one with the lowest code, so a point on a
   shared edge always lands in the same cell.

@@ -38,7 +38,7 @@ TERMINAL_STATES = frozenset({IncidentState.CLOSED, IncidentState.REJECTED, Incid
 
 
 class RouteBasis(enum.StrEnum):
-    """Which row of the routing table decided a matter (DESIGN §5.2)."""
+    """Which row of the routing table decided a matter (docs/domain.md#route)."""
 
     STATUTORY = "statutory"
     GRANTED = "granted"
@@ -123,7 +123,7 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     suspended_from: IncidentState | None = None
     duplicate_of: str | None = None
     rework_count: int = 0
-    # An alert below its category's confidence threshold waits for a person's review (DESIGN §5.5).
+    # An alert below its category's confidence threshold waits for a person's review (docs/domain.md#remote-enforcement-alerts).
     in_review: bool = False
 
     @property

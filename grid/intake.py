@@ -1,7 +1,7 @@
 """The one intake pipeline (HTTP, MQTT, Open311 all use it):
 
 validate → convert coordinates → locate → classify → route → start clocks → duplicate check → commit.
-An alert first looks for the open incident its device already raised (DESIGN §5.5) and joins it.
+An alert first looks for the open incident its device already raised (docs/domain.md#remote-enforcement-alerts) and joins it.
 
 The store commits and publishes the event in the same transaction (an outbox), so an acknowledged
 report is durable and its event cannot be lost. Idempotent by (device, client id).
@@ -62,7 +62,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     confidence: float | None = None
 
 
-class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+class IntakeOutcome(msgspec.Struct, frozen=True, kw_only=True):
     incident: Incident
     # True when this (device, client id) had already been taken: the same answer as the first time.
     replayed: bool
@@ -79,10 +79,10 @@ class Sighting(msgspec.Struct, frozen=True, kw_only=True):
     snapshot: str | None
 
 
-class Admission(msgspec.Struct, frozen=True, kw_only=True):
+class IntakeEntry(msgspec.Struct, frozen=True, kw_only=True):
     """A new incident as the store writes it: with its history and the key it was reported under."""
 
-    outcome: Outcome
+    outcome: IntakeOutcome
     records: tuple[FlowRecord, ...]
     device: str
     client_id: str
@@ -103,9 +103,9 @@ class NearQuery(NamedTuple):
 
 
 class IntakeStore(Protocol):
-    def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]: ...
+    def by_client_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IntakeOutcome]: ...
 
-    def joined_alerts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outcome]:
+    def joined_alerts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IntakeOutcome]:
         """The answers of alerts that joined an open incident (they have no incident of their own)."""
         ...
 
@@ -117,7 +117,7 @@ class IntakeStore(Protocol):
         """Open alert incidents the device raised in the category, last seen since `since`."""
         ...
 
-    def create(self, admissions: Sequence[Admission]) -> None:
+    def create(self, entries: Sequence[IntakeEntry]) -> None:
         """Commit the incidents, assignments, histories and events in one transaction, or raise
         ClientIdTaken (and write nothing) if a (device, client id) was taken meanwhile."""
         ...
@@ -175,7 +175,7 @@ class Intake:
         self.convert = convert
         self.clock = clock
 
-    def submit(self, report: Report, incident_id: Callable[[], str]) -> Outcome:
+    def submit(self, report: Report, incident_id: Callable[[], str]) -> IntakeOutcome:
         """One report; raises the DomainError that refuses it."""
         [result] = self.submit_many([report], incident_id)
         if isinstance(result, DomainError):
@@ -184,11 +184,11 @@ class Intake:
 
     def submit_many(
         self, reports: Sequence[Report], incident_id: Callable[[], str]
-    ) -> list[Outcome | DomainError]:
+    ) -> list[IntakeOutcome | DomainError]:
         """A batch, committed in one transaction; each report gets its outcome or its refusal, in order."""
         domain = self.domain()
         now = self.clock()
-        results: list[Outcome | DomainError | None] = [None] * len(reports)
+        results: list[IntakeOutcome | DomainError | None] = [None] * len(reports)
         keys = [(r.device, r.client_id) for r in reports]
         earlier = self.store.by_client_ids(keys)
         alerts = [
@@ -197,7 +197,7 @@ class Intake:
         if alerts:
             earlier.update(self.store.joined_alerts(alerts))
         first_in_batch: dict[tuple[str, str], int] = {}
-        # The WGS-84 point of each report to admit, in order.
+        # The WGS-84 point of each report to take in, in order.
         points: dict[int, tuple[float, float]] = {}
         for i, (report, key) in enumerate(zip(reports, keys, strict=True)):
             try:
@@ -213,33 +213,35 @@ class Intake:
                     points[i] = self._wgs84(report)
                 except DomainError as refusal:
                     results[i] = refusal
-        admitted: list[tuple[int, Admission]] = []
-        batch: list[Admission] = []
+        entered: list[tuple[int, IntakeEntry]] = []
+        batch: list[IntakeEntry] = []
         for i, nearby in zip(points, self._nearby([(reports[i], p) for i, p in points.items()]), strict=True):
             try:
-                admission = self._admit(reports[i], points[i], domain, now, incident_id, batch, nearby)
+                entry = self._entry_for(reports[i], points[i], domain, now, incident_id, batch, nearby)
             except DomainError as refusal:
                 results[i] = refusal
             else:
-                admitted.append((i, admission))
-                batch.append(admission)
-        if admitted:
+                entered.append((i, entry))
+                batch.append(entry)
+        if entered:
             try:
-                self.store.create([a for _, a in admitted])
+                self.store.create([a for _, a in entered])
             except ClientIdTaken:
                 # A concurrent submission took one of these keys: one at a time, each idempotent.
                 return [
                     r if r is not None else self._one_by_one(reports[i], incident_id)
                     for i, r in enumerate(results)
                 ]
-            for i, admission in admitted:
-                results[i] = admission.outcome
+            for i, entry in entered:
+                results[i] = entry.outcome
         # A repeat within the batch gets the answer its first copy got.
         for i, key in enumerate(keys):
             if results[i] is None:
                 first = results[first_in_batch[key]]
                 results[i] = (
-                    msgspec.structs.replace(first, replayed=True) if isinstance(first, Outcome) else first
+                    msgspec.structs.replace(first, replayed=True)
+                    if isinstance(first, IntakeOutcome)
+                    else first
                 )
         return [r for r in results if r is not None]
 
@@ -259,21 +261,21 @@ class Intake:
         ]
         return self.store.open_near_many(queries) if queries else []
 
-    def _one_by_one(self, report: Report, incident_id: Callable[[], str]) -> Outcome | DomainError:
+    def _one_by_one(self, report: Report, incident_id: Callable[[], str]) -> IntakeOutcome | DomainError:
         # Alone, a key taken meanwhile is found by by_client_ids and answered as a replay.
         [result] = self.submit_many([report], incident_id)
         return result
 
-    def _admit(
+    def _entry_for(
         self,
         report: Report,
         point: tuple[float, float],
         domain: Domain,
         now: dt.datetime,
         incident_id: Callable[[], str],
-        batch: Sequence[Admission],
+        batch: Sequence[IntakeEntry],
         nearby: Sequence[Incident],
-    ) -> Admission:
+    ) -> IntakeEntry:
         category = domain.catalog.category(report.category)
         sighting = _sighting(report)
         if sighting is not None:
@@ -323,8 +325,8 @@ class Intake:
             to_state=IncidentState.REPORTED,
             unit=assignment.lead if assignment else None,
         )
-        return Admission(
-            outcome=Outcome(
+        return IntakeEntry(
+            outcome=IntakeOutcome(
                 incident=incident, replayed=False, probable_duplicate_of=twin.id if twin else None
             ),
             records=(record,),
@@ -339,8 +341,8 @@ class Intake:
         return report.confidence is not None and needs_review(report.confidence, category.alert_confidence)
 
     def _join_open_alert(
-        self, report: Report, sighting: Sighting, now: dt.datetime, batch: Sequence[Admission]
-    ) -> Admission | None:
+        self, report: Report, sighting: Sighting, now: dt.datetime, batch: Sequence[IntakeEntry]
+    ) -> IntakeEntry | None:
         earlier = self.store.open_alerts(report.device, report.category, report.ts - MERGE_WINDOW)
         in_batch = [
             OpenAlert(incident=a.outcome.incident, device=a.device, last_seen=a.sighting.at)
@@ -359,8 +361,8 @@ class Intake:
             to_state=target.state,
             reason=f"client id {report.client_id}",
         )
-        return Admission(
-            outcome=Outcome(incident=target, replayed=False, probable_duplicate_of=None, merged=True),
+        return IntakeEntry(
+            outcome=IntakeOutcome(incident=target, replayed=False, probable_duplicate_of=None, merged=True),
             records=(record,),
             device=report.device,
             client_id=report.client_id,

@@ -1,4 +1,4 @@
-"""The closed loop (DESIGN §5.3): a table of allowed transitions, refusals with reasons, clocks."""
+"""The closed loop (docs/domain.md#lifecycle-and-clocks): a table of allowed transitions, refusals with reasons, clocks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Patrols (DESIGN §5.7): location pings become per-cell, per-day visits as they arrive; coverage
+"""Patrols (docs/domain.md#patrols-staffing-and-officers): location pings become per-cell, per-day visits as they arrive; coverage
 is the number of days a cell was visited in a week against its weekly target.
 
 Pings are high volume and only their aggregate matters, so nothing here keeps a ping: a batch of

@@ -1,4 +1,4 @@
-"""Who is responsible (DESIGN §5.2): category → matters → the township's lists → one lead unit.
+"""Who is responsible (docs/domain.md#route): category → matters → the township's lists → one lead unit.
 
 | township holds the matter as           | lead                               | others                        |
 |----------------------------------------|------------------------------------|-------------------------------|
@@ -204,7 +204,7 @@ class Router:
     def reroute(self, current: Assignment, lead: str, reason: str) -> Assignment:
         """A duty officer's re-route to `lead`: duty admission still holds for the lead matter."""
         township = current.explanation.township
-        self.check_admission(current.explanation.lead_matter, township, lead)
+        self.check_duty_admission(current.explanation.lead_matter, township, lead)
         support = tuple(u for u in current.support if u != lead)
         before, after = self.units[current.lead], self.units[lead]
         return Assignment(
@@ -221,7 +221,7 @@ class Router:
             ),
         )
 
-    def check_admission(self, matter: str, township: str, unit: str) -> None:
+    def check_duty_admission(self, matter: str, township: str, unit: str) -> None:
         """Duty admission (职责准入): a township unit may lead only on matters on its township's lists."""
         target = self.units.get(unit)
         if target is None:

@@ -1,4 +1,4 @@
-"""Whistle and report-in (吹哨报到, DESIGN §5.4): who may be called, when each must report in, ratings."""
+"""Whistle and report-in (吹哨报到, docs/domain.md#whistle-and-report-in): who may be called, when each must report in, ratings."""
 
 from __future__ import annotations
 

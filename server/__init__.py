@@ -1,1 +1,1 @@
-"""The server side: HTTP API, persistence and the CLI composition root."""
+"""The server: the HTTP API (one package per feature), persistence, the field side and the `gridwatch` command."""

@@ -1,4 +1,4 @@
-"""Bearer tokens, roles and scopes (DESIGN §7).
+"""Bearer tokens, roles and scopes (docs/domain.md#roles-and-scopes).
 
 | role   | scope                        | may                                                       |
 |--------|------------------------------|-----------------------------------------------------------|

@@ -16,7 +16,7 @@ from grid.patrols import Patrols
 from server.db import migrate as db_migrate
 from server.db.engine import make_engine
 from server.field.store import SqlRejects, SqlRoster
-from server.incidents.service import SqlIntakeStore
+from server.incidents.store import SqlIntakeStore
 from server.ops.metrics import Metrics
 from server.patrols.store import SqlPatrolStore
 from server.reference.service import DomainCache

@@ -1,1 +1,2 @@
-"""Messaging: MQTT topics, payload codecs, the ingest worker and down-messages (issue 4)."""
+"""Messaging: the MQTT topic scheme, strict payload codecs, the ingest worker, the outbox relay, the
+embedded broker, broker logins and ACLs, and the field simulator."""

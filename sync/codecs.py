@@ -1,4 +1,4 @@
-"""Payloads (DESIGN §6): msgspec, strict. A payload that fails here is kept as a reject."""
+"""Payloads (docs/architecture.md#messaging): msgspec, strict. A payload that fails here is kept as a reject."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class Ack(msgspec.Struct, omit_defaults=False):
     cell: str | None = None
     responsible: str | None = None
     error: str | None = None
-    # An alert that joined the open incident its device had already raised (DESIGN §5.5).
+    # An alert that joined the open incident its device had already raised (docs/domain.md#remote-enforcement-alerts).
     merged: bool = False
 
 

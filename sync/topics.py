@@ -1,4 +1,4 @@
-"""The MQTT topic scheme (DESIGN §6)."""
+"""The MQTT topic scheme (docs/architecture.md#messaging)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +12,18 @@ from geodata.synth import synthesize
 from grid.catalog import Catalog
 from grid.workcalendar import WorkingCalendar
 
-CST = dt.timezone(dt.timedelta(hours=8))
-
 # The `gridwatch ingest` processes the tests start serve no metrics unless a test gives them a port:
 # several run at once, and 9100 may be taken on the machine.
 os.environ.setdefault("GRIDWATCH_METRICS_PORT", "0")
 
 
-def at(text: str) -> dt.datetime:
-    """A China Standard Time moment from 'YYYY-MM-DD HH:MM'."""
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=CST)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL, also those parametrized over the database kind."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgres" in callspec.params.values()
+        if on_postgres or "postgres_admin_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.screen import Screen
 from textual.widgets import Static
 
 from console.remote.client import ServerError
-
-if TYPE_CHECKING:
-    from console.app import GridwatchConsole
+from console.shell import Shell
 
 
 class ConsoleScreen(Screen[None]):
     @property
-    def console(self) -> GridwatchConsole:
-        return cast("GridwatchConsole", self.app)
+    def console(self) -> Shell:
+        return cast(Shell, self.app)
 
     def show_refusal(self, exc: ServerError) -> None:
         """Say on the screen's status line, in the console's language, why the server refused."""

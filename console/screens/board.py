@@ -13,7 +13,6 @@ from console.screens.incident import IncidentScreen
 from console.widgets.board.filter_bar import FilterBar
 from console.widgets.board.incident_table import IncidentTable
 
-SYNC_SECONDS = 0.2  # live changes reach the table within this
 TICK_SECONDS = 1.0  # the countdowns move once a second
 
 
@@ -21,7 +20,6 @@ class BoardScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.where = BoardFilter()
-        self._drawn = (-1, self.where)
 
     def compose(self) -> ComposeResult:
         app, t = self.console, self.console.t
@@ -42,17 +40,14 @@ class BoardScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(SYNC_SECONDS, self.sync)
-        self.set_interval(TICK_SECONDS, self.tick)
+        self.watch(self.app, "last_event", self.sync, init=False)
+        self.set_interval(TICK_SECONDS, self.tick)  # the clock moves the countdowns, not the stream
         self.sync()
         self.query_one(IncidentTable).focus()
 
-    def sync(self, force: bool = False) -> None:
-        """Redraw when the board or the filter changed since the last draw."""
+    def sync(self) -> None:
+        """Show the board's rows that pass the filter (after a live change, or a new filter)."""
         app = self.console
-        if not force and self._drawn == (app.board_version, self.where):
-            return
-        self._drawn = (app.board_version, self.where)
         rows = app.board.view(self.where, app.clock())
         self.query_one(IncidentTable).show(rows)
         t = app.t
@@ -61,7 +56,7 @@ class BoardScreen(ConsoleScreen):
 
     def tick(self) -> None:
         if self.where.overdue:  # who is overdue changes with the clock
-            self.sync(force=True)
+            self.sync()
         self.query_one(IncidentTable).refresh()
 
     @on(FilterBar.Changed)

@@ -18,7 +18,7 @@ from console.board import is_overdue, time_left
 from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
-from console.remote.models import IncidentDetail, IncidentView
+from console.remote.models import EventView, IncidentDetail, IncidentView
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ReasonDialog, RerouteDialog, WhistleDialog
 from console.widgets.map.cell_map import CellMap, markers_for
@@ -37,7 +37,6 @@ ACTIONS = [
     ("o", "reopen", "key.reopen"),
 ]
 NEEDS_REASON = {"reject", "suspend", "reopen"}
-WATCH_SECONDS = 0.3
 
 
 class IncidentScreen(ConsoleScreen):
@@ -45,7 +44,6 @@ class IncidentScreen(ConsoleScreen):
         super().__init__()
         self.incident_id = incident_id
         self.detail: IncidentDetail | None = None
-        self._seen = -1
 
     def compose(self) -> ComposeResult:
         t = self.console.t
@@ -67,14 +65,12 @@ class IncidentScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.load()
-        self.set_interval(WATCH_SECONDS, self._watch)
-        self.set_interval(1.0, self._tick)
+        self.watch(self.app, "last_event", self._live, init=False)
+        self.set_interval(1.0, self._tick)  # the clock moves the countdown, not the stream
 
-    def _watch(self) -> None:
+    def _live(self, event: EventView | None) -> None:
         """Reload when the live stream says this incident changed."""
-        version = self.console.changed.get(self.incident_id, 0)
-        if version > self._seen:
-            self._seen = version
+        if event is not None and event.incident == self.incident_id:
             self.load()
 
     def _tick(self) -> None:
@@ -188,27 +184,29 @@ class IncidentScreen(ConsoleScreen):
         try:
             if action == "reroute":
                 units = sorted(app.directory.units.values(), key=lambda u: u.id)
-                picked = await app.push_screen_wait(RerouteDialog(t, label, units, incident.lead))
+                picked = await self.app.push_screen_wait(RerouteDialog(t, label, units, incident.lead))
                 if picked is None:
                     return
                 await app.client.reroute(incident.id, *picked)
             elif action == "whistle":
                 departments = [u for u in app.directory.units.values() if u.township is None]
-                order = await app.push_screen_wait(WhistleDialog(t, sorted(departments, key=lambda u: u.id)))
+                order = await self.app.push_screen_wait(
+                    WhistleDialog(t, sorted(departments, key=lambda u: u.id))
+                )
                 if order is None:
                     return
                 await app.client.whistle(incident.id, order.kind, order.reason, order.units, order.note)
             else:
                 reason = None
                 if action in NEEDS_REASON:
-                    reason = await app.push_screen_wait(ReasonDialog(t, f"{label}: {t('ask.reason')}"))
+                    reason = await self.app.push_screen_wait(ReasonDialog(t, f"{label}: {t('ask.reason')}"))
                     if reason is None:
                         return
                 await app.client.act(incident.id, action, reason)
         except ServerError as exc:
             message = t("detail.refused", action=label, detail=exc.message(t.lang))
             self._status(message, refused=True)
-            app.notify(message, severity="error")
+            self.app.notify(message, severity="error")
             return
         self._status(t("detail.done", action=label))
         self.load()

@@ -15,12 +15,14 @@ from console.screens.incident import IncidentScreen
 from console.widgets.map.cell_map import CellMap, markers_for
 from console.widgets.township_picker import township_picker
 
+MARK_SECONDS = 0.5  # redrawing a township takes tens of ms, so a busy stream is drawn twice a second
+
 
 class MapScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.township: str | None = None
-        self._seen = -1
+        self._marking = False  # a redraw for live changes is due
 
     def compose(self) -> ComposeResult:
         t = self.console.t
@@ -46,7 +48,7 @@ class MapScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self._watch)
+        self.watch(self.app, "last_event", self._live, init=False)
         picker = self.query_one("#map-township", Select)
         if picker.value is not Select.NULL:
             self.township = str(picker.value)
@@ -58,10 +60,14 @@ class MapScreen(ConsoleScreen):
         self.township = str(event.value)
         self.load()
 
-    def _watch(self) -> None:
-        if self.console.board_version != self._seen and self.township:
-            self._seen = self.console.board_version
-            self._mark(keep_view=True)
+    def _live(self) -> None:
+        if self.township and not self._marking:
+            self._marking = True
+            self.set_timer(MARK_SECONDS, self._remark)
+
+    def _remark(self) -> None:
+        self._marking = False
+        self._mark(keep_view=True)
 
     @work(exclusive=True, group="map", exit_on_error=False)
     async def load(self) -> None:

@@ -39,7 +39,7 @@ class PatrolsScreen(ConsoleScreen):
         if picker.value is not Select.NULL:
             self.township = str(picker.value)
             self.load()
-        self.set_interval(REFRESH_SECONDS, self.load)
+        self.set_interval(REFRESH_SECONDS, self.load)  # pings and coverage are not on the live stream
 
     @on(Select.Changed, "#patrol-township")
     def _township(self, event: Select.Changed) -> None:

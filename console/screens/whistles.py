@@ -11,7 +11,7 @@ from console.board import countdown
 from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
-from console.remote.models import CallView, WhistleView
+from console.remote.models import CallView, EventView, WhistleView
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import RatingDialog
 from console.screens.incident import IncidentScreen
@@ -24,7 +24,6 @@ class WhistlesScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.whistles: list[WhistleView] = []
-        self._seen = -1
         self._rows: list[tuple[WhistleView, CallView]] = []
 
     def compose(self) -> ComposeResult:
@@ -41,12 +40,12 @@ class WhistlesScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self._watch)
-        self.set_interval(1.0, self._draw)
+        self.load()
+        self.watch(self.app, "last_event", self._live, init=False)
+        self.set_interval(1.0, self._draw)  # the clock moves the countdowns, not the stream
 
-    def _watch(self) -> None:
-        if self.console.whistle_version != self._seen:
-            self._seen = self.console.whistle_version
+    def _live(self, event: EventView | None) -> None:
+        if event is not None and event.kind.startswith("whistle."):
             self.load()
 
     @work(exclusive=True, group="whistles", exit_on_error=False)

@@ -1,2 +1,2 @@
-"""Evaluation (绩效评价, DESIGN §5.9): what each incident reached and when, the figures over a period
+"""Evaluation (绩效评价, docs/domain.md#evaluation): what each incident reached and when, the figures over a period
 and scope, the periods of the monthly, quarterly and yearly reports, rankings and changes."""

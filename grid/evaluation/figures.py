@@ -1,4 +1,4 @@
-"""The figures of DESIGN §5.9, from counts an adapter sums over a period and scope.
+"""The figures of docs/domain.md#evaluation, from counts an adapter sums over a period and scope.
 
 Counts are what the store sums; rates, means and the staffing gap are derived here, so every
 adapter (API, workbook, console) shows the same numbers from the same formulas. Rates are

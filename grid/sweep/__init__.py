@@ -1,1 +1,1 @@
-"""The Tuesday joint sweep (综合查一次, DESIGN §5.8): candidates, teams, routes, rules and outcomes."""
+"""The Tuesday joint sweep (综合查一次, docs/domain.md#the-tuesday-sweep): candidates, teams, routes, rules and outcomes."""

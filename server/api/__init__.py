@@ -1,1 +1,2 @@
-"""The Litestar application: thin controllers over the services, msgspec schemas, problem details."""
+"""HTTP plumbing every feature shares: the application, dependencies, problem documents, security,
+shared schema types and listings."""

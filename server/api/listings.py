@@ -63,3 +63,17 @@ def feature(properties: dict[str, Any], geometry: str | BaseGeometry) -> dict[st
         else msgspec.json.decode(shapely.to_geojson(geometry))
     )
     return {"type": "Feature", "properties": properties, "geometry": shape}
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    from litestar.exceptions import ValidationException
+
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValidationException("bbox must be four numbers: minlon,minlat,maxlon,maxlat") from None
+    if not (minx <= maxx and miny <= maxy):
+        raise ValidationException("bbox must have min <= max")
+    return minx, miny, maxx, maxy

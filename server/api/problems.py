@@ -16,13 +16,14 @@ from grid.errors import (
     DutyAdmissionRefused,
     EvaluationRefused,
     InvalidCode,
+    NotFound,
     RoutingError,
+    StateConflict,
     TransitionRefused,
     UnknownCategory,
 )
 from grid.intake import IntakeRefused
 from grid.sweep.plan import SweepRefused
-from server.incidents.service import Conflict, NotFound
 from server.media.store import MediaRefused
 
 PROBLEM = "application/problem+json"
@@ -30,7 +31,7 @@ log = logging.getLogger("gridwatch.api")
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
-    Conflict: 409,
+    StateConflict: 409,
     TransitionRefused: 409,
     EvaluationRefused: 400,
     SweepRefused: 409,

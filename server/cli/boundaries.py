@@ -25,7 +25,7 @@ from server.reference.boundaries import (
     BoundaryWrite,
     NothingToRollBack,
 )
-from server.reference.exports import Period
+from server.reference.exports import ExportWindow
 from server.runtime import migrated_runtime
 
 
@@ -48,141 +48,166 @@ def _report_lines(layer: BoundaryLayer, level: Level, findings: list[Finding]) -
     return lines
 
 
-@click.command("import")
-@click.argument("level", type=click.Choice([lv.value for lv in Level]), required=False)
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), required=False)
-@click.option("--layer", default=None, help="The layer of a GeoPackage (default: its only or first layer).")
-@click.option(
-    "--crs",
-    "web_crs",
-    type=click.Choice([Crs.GCJ02.value, Crs.BD09.value]),
-    default=None,
-    help="The lon/lat are GCJ-02 or BD-09 (exported from a Chinese web map).",
-)
-@click.option(
-    "--source-crs",
-    default=None,
-    help="The file's CRS when it does not say (a Shapefile without .prj), e.g. EPSG:4549.",
-)
-@click.option(
-    "--encoding", default=None, help="The text encoding when the file does not say (old Shapefiles: GBK)."
-)
-@click.option("--code-field", default=None, help="The field holding codes (default: code, 网格编码, …).")
-@click.option("--name-field", default=None, help="The field holding names (default: name, 网格名称, …).")
-@click.option(
-    "--fix", is_flag=True, help="Make invalid polygons valid (GEOS make_valid) instead of refusing them."
-)
-@click.option(
-    "--code-cells", is_flag=True, help="Number cells without a code within the village they lie in."
-)
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
-@click.option("--rollback", is_flag=True, help="Undo the latest boundary import (instead of importing).")
-def import_boundaries(
-    level: str | None,
-    path: Path | None,
-    layer: str | None,
-    web_crs: str | None,
-    source_crs: str | None,
-    encoding: str | None,
-    code_field: str | None,
-    name_field: str | None,
-    fix: bool,
-    code_cells: bool,
-    dry_run: bool,
-    as_json: bool,
-    rollback: bool,
-) -> None:
-    """Import townships, villages or cells from a GeoJSON, GeoPackage or Shapefile in any CRS.
+@click.group("import")
+def import_boundaries() -> None:
+    """Import townships, villages or cells from a GeoJSON, GeoPackage or Shapefile in any CRS, or
+    undo the latest import."""
 
-    The file is validated as a whole against what is in the database (codes, geometries, overlaps,
-    gaps, crossings); on any blocking finding nothing is written and the exit status is 1. Otherwise
-    every polygon is upserted by code in one transaction and the index version is bumped.
+
+def _import_command(level: Level) -> click.Command:
+    """`gridwatch import LEVEL FILE`: the same command for every level."""
+
+    @click.command(
+        level.value,
+        short_help=f"Import {level}s from a boundary file.",
+        help=f"""Import {level}s from FILE, a GeoJSON, GeoPackage or Shapefile in any CRS.
+
+        The file is validated as a whole against what is in the database (codes, geometries, overlaps,
+        gaps, crossings); on any blocking finding nothing is written and the exit status is 1. Otherwise
+        every polygon is upserted by code in one transaction and the index version is bumped;
+        `gridwatch import rollback` undoes it.""",
+    )
+    @click.argument("path", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option(
+        "--layer", default=None, help="The layer of a GeoPackage (default: its only or first layer)."
+    )
+    @click.option(
+        "--crs",
+        "web_crs",
+        type=click.Choice([Crs.GCJ02.value, Crs.BD09.value]),
+        default=None,
+        help="The lon/lat are GCJ-02 or BD-09 (exported from a Chinese web map).",
+    )
+    @click.option(
+        "--source-crs",
+        default=None,
+        help="The file's CRS when it does not say (a Shapefile without .prj), e.g. EPSG:4549.",
+    )
+    @click.option(
+        "--encoding", default=None, help="The text encoding when the file does not say (old Shapefiles: GBK)."
+    )
+    @click.option("--code-field", default=None, help="The field holding codes (default: code, 网格编码, …).")
+    @click.option("--name-field", default=None, help="The field holding names (default: name, 网格名称, …).")
+    @click.option(
+        "--fix", is_flag=True, help="Make invalid polygons valid (GEOS make_valid) instead of refusing them."
+    )
+    @click.option(
+        "--code-cells", is_flag=True, help="Number cells without a code within the village they lie in."
+    )
+    @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+    @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+    def import_file(
+        path: Path,
+        layer: str | None,
+        web_crs: str | None,
+        source_crs: str | None,
+        encoding: str | None,
+        code_field: str | None,
+        name_field: str | None,
+        fix: bool,
+        code_cells: bool,
+        dry_run: bool,
+        as_json: bool,
+    ) -> None:
+        runtime = migrated_runtime()
+        with Session(runtime.engine) as session:
+            boundaries = Boundaries(session, runtime.clock)
+            try:
+                read = read_boundaries(
+                    path,
+                    layer,
+                    FieldMap(code_field, name_field),
+                    source_crs,
+                    Crs(web_crs) if web_crs else None,
+                    encoding,
+                )
+            except BoundaryFileError as exc:
+                raise click.ClickException(str(exc)) from None
+            shapes, fixed = repair(read.codes, list(read.shapes)) if fix else (list(read.shapes), [])
+            batch = BoundaryBatch(level, list(read.codes), read.names, shapes)
+            if code_cells:
+                if batch.level is not Level.CELL:
+                    raise click.UsageError("--code-cells numbers cells only")
+                try:
+                    batch = boundaries.number_cells(batch)
+                except InvalidCode as exc:
+                    raise click.ClickException(f"cannot number the cells: {exc.message_en}") from None
+            summary = {
+                "file": str(path),
+                "layer": read.layer,
+                "source_crs": read.source_crs,
+                "features": len(read.codes),
+            }
+            written: BoundaryWrite | None = None
+            try:
+                if dry_run:
+                    findings = fixed + boundaries.check(batch)
+                else:
+                    written = boundaries.write(batch, f"{path}:{read.layer}", f"cli:{getpass.getuser()}")
+                    findings = fixed + written.findings
+            except BoundaryRefused as exc:
+                findings = fixed + exc.findings
+            lines = _report_lines(read, batch.level, findings)
+            refused = any(f.blocking for f in findings)
+            if written is not None:
+                lines.append(
+                    f"wrote {written.written} {level}s ({written.added} new, {written.replaced} replaced) as "
+                    f"import #{written.import_id}; index version {written.index_version}. "
+                    "Undo: gridwatch import rollback"
+                )
+            elif refused:
+                lines.append(
+                    "nothing written: correct the file (or --fix invalid geometries) and import again"
+                )
+            else:
+                lines.append("dry run: nothing written")
+            report = summary | {
+                "findings": msgspec.to_builtins(findings),
+                "written": None
+                if written is None
+                else {
+                    "import_id": written.import_id,
+                    "written": written.written,
+                    "added": written.added,
+                    "replaced": written.replaced,
+                    "index_version": written.index_version,
+                },
+            }
+            _emit(as_json, report, lines)
+            if refused:
+                raise SystemExit(1)
+
+    return import_file
+
+
+for lv in Level:
+    import_boundaries.add_command(_import_command(lv))
+
+
+@import_boundaries.command("rollback")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+def rollback(as_json: bool) -> None:
+    """Undo the latest boundary import.
+
+    The codes it added are removed and the polygons it replaced restored, in one transaction; the
+    index version is bumped.
     """
     runtime = migrated_runtime()
     with Session(runtime.engine) as session:
-        boundaries = Boundaries(session, runtime.clock)
-        if rollback:
-            if level or path:
-                raise click.UsageError("--rollback takes no LEVEL or FILE")
-            try:
-                undone = boundaries.rollback()
-            except NothingToRollBack as exc:
-                raise click.ClickException(str(exc)) from None
-            except BoundaryRefused as exc:
-                raise click.ClickException(exc.findings[0].detail) from None
-            _emit(
-                as_json,
-                msgspec.to_builtins(undone),
-                [
-                    f"rolled back import #{undone.import_id} ({undone.level}s from {undone.source}): "
-                    f"{undone.removed} removed, {undone.restored} restored; index version {undone.index_version}"
-                ],
-            )
-            return
-        if level is None or path is None:
-            raise click.UsageError("give LEVEL and FILE, or --rollback")
         try:
-            read = read_boundaries(
-                path,
-                layer,
-                FieldMap(code_field, name_field),
-                source_crs,
-                Crs(web_crs) if web_crs else None,
-                encoding,
-            )
-        except BoundaryFileError as exc:
+            undone = Boundaries(session, runtime.clock).rollback()
+        except NothingToRollBack as exc:
             raise click.ClickException(str(exc)) from None
-        shapes, fixed = repair(read.codes, list(read.shapes)) if fix else (list(read.shapes), [])
-        batch = BoundaryBatch(Level(level), list(read.codes), read.names, shapes)
-        if code_cells:
-            if batch.level is not Level.CELL:
-                raise click.UsageError("--code-cells numbers cells only")
-            try:
-                batch = boundaries.number_cells(batch)
-            except InvalidCode as exc:
-                raise click.ClickException(f"cannot number the cells: {exc.message_en}") from None
-        summary = {
-            "file": str(path),
-            "layer": read.layer,
-            "source_crs": read.source_crs,
-            "features": len(read.codes),
-        }
-        written: BoundaryWrite | None = None
-        try:
-            if dry_run:
-                findings = fixed + boundaries.check(batch)
-            else:
-                written = boundaries.write(batch, f"{path}:{read.layer}", f"cli:{getpass.getuser()}")
-                findings = fixed + written.findings
         except BoundaryRefused as exc:
-            findings = fixed + exc.findings
-        lines = _report_lines(read, batch.level, findings)
-        refused = any(f.blocking for f in findings)
-        if written is not None:
-            lines.append(
-                f"wrote {written.written} {level}s ({written.added} new, {written.replaced} replaced) as import "
-                f"#{written.import_id}; index version {written.index_version}. Undo: gridwatch import --rollback"
-            )
-        elif refused:
-            lines.append("nothing written: correct the file (or --fix invalid geometries) and import again")
-        else:
-            lines.append("dry run: nothing written")
-        report = summary | {
-            "findings": msgspec.to_builtins(findings),
-            "written": None
-            if written is None
-            else {
-                "import_id": written.import_id,
-                "written": written.written,
-                "added": written.added,
-                "replaced": written.replaced,
-                "index_version": written.index_version,
-            },
-        }
-        _emit(as_json, report, lines)
-        if refused:
-            raise SystemExit(1)
+            raise click.ClickException(exc.findings[0].detail) from None
+        _emit(
+            as_json,
+            msgspec.to_builtins(undone),
+            [
+                f"rolled back import #{undone.import_id} ({undone.level}s from {undone.source}): "
+                f"{undone.removed} removed, {undone.restored} restored; index version {undone.index_version}"
+            ],
+        )
 
 
 def _emit(as_json: bool, report: object, lines: list[str]) -> None:
@@ -223,13 +248,13 @@ def export(
             check_code(township, TOWNSHIP_DIGITS, "township code")
         except InvalidCode as exc:
             raise click.BadParameter(exc.message_en, param_hint="--township") from None
-    period = Period(_local_midnight(since), _local_midnight(until))
+    window = ExportWindow(_local_midnight(since), _local_midnight(until))
     runtime = migrated_runtime()
     with Session(runtime.engine) as session:
         if what == "incidents":
-            table = exports.incidents(session, period, township)
+            table = exports.incidents(session, window, township)
         elif what == "counts":
-            table = exports.cell_counts(session, period, runtime.clock(), township)
+            table = exports.cell_counts(session, window, runtime.clock(), township)
         else:
             table = exports.boundaries(session, Level(what.removesuffix("s")), township)
     try:

@@ -12,7 +12,7 @@ from grid.evaluation.periods import Period, PeriodKind, month, parse_period, qua
 from grid.evaluation.scopes import Scope, ScopeKind, parse_scope
 from server.kpis.charts import chart_language, report_charts
 from server.kpis.report import build_report
-from server.kpis.service import KpiStore
+from server.kpis.service import KpiService
 from server.kpis.workbook import report_workbook
 from server.reference.service import first_county_code
 from server.runtime import Runtime, migrated_runtime
@@ -31,7 +31,7 @@ def write_report(
     runtime: Runtime, scope: Scope, period: Period, out: Path, charts_dir: Path | None
 ) -> list[str]:
     with Session(runtime.engine) as session:
-        store = KpiStore(session, runtime.domains().calendar.tz, runtime.clock())
+        store = KpiService(session, runtime.domains().calendar.tz, runtime.clock())
         report = build_report(store, scope, period)
     charts = report_charts(report)
     out.write_bytes(report_workbook(report, charts))

@@ -7,15 +7,15 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import click
 import msgspec
 from sqlmodel import Session
 
-from grid.errors import DomainError
+from grid.errors import DomainError, NotFound
 from grid.sweep.outcomes import Outcome
 from grid.sweep.plan import ConflictKind, Mode, SweepPlan, SweepRules
-from server.db.tables import OfficerAbsenceRow, OfficerRow, SweepPlanRow
 from server.reference.service import first_county_code
 from server.runtime import Runtime, migrated_runtime
 from server.sweeps.printout import plan_geojson, plan_workbook
@@ -39,7 +39,18 @@ def _sweeps() -> Iterator[tuple[SweepService, Runtime]]:
             raise click.ClickException(exc.message_en) from None
 
 
-def _summary(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str]) -> list[str]:
+class _Stored(Protocol):
+    """What the summary says of a plan as stored, besides the plan itself."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+
+
+def _summary(row: _Stored, plan: SweepPlan, names: dict[str, str]) -> list[str]:
     planned = sum(len(t.stops) for t in plan.teams)
     lines = [
         f"{row.id} ({row.status}, revision {row.revision}): {plan.date}, {plan.scope}, mode {plan.mode.value}"
@@ -57,7 +68,7 @@ def _summary(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str]) -> list[
     return lines
 
 
-def _echo_plan(row: SweepPlanRow, plan: SweepPlan, names: dict[str, str], as_json: bool) -> None:
+def _echo_plan(row: _Stored, plan: SweepPlan, names: dict[str, str], as_json: bool) -> None:
     click.echo(msgspec.json.encode(plan).decode() if as_json else "\n".join(_summary(row, plan, names)))
 
 
@@ -169,10 +180,9 @@ def absent(officer: str, first: dt.datetime, last: dt.datetime, reason: str) -> 
         raise click.BadParameter("--to is before --from", param_hint="--to")
     runtime = migrated_runtime()
     with Session(runtime.engine) as session:
-        if session.get(OfficerRow, officer) is None:
-            raise click.BadParameter(f"no officer {officer}", param_hint="OFFICER")
-        session.add(
-            OfficerAbsenceRow(officer=officer, first_day=first.date(), last_day=last.date(), reason=reason)
-        )
-        session.commit()
+        service = SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver)
+        try:
+            service.record_absence(officer, first.date(), last.date(), reason)
+        except NotFound as exc:
+            raise click.BadParameter(exc.message_en, param_hint="OFFICER") from None
     click.echo(f"{officer} away {first.date()} – {last.date()}")

@@ -367,7 +367,7 @@ class WhistleCallRow(SQLModel, table=True):
 
 
 class PatrolDayRow(SQLModel, table=True):
-    """Patrol coverage, aggregated as pings arrive (DESIGN §5.7): a worker's pings in a cell on a
+    """Patrol coverage, aggregated as pings arrive (docs/domain.md#patrols-staffing-and-officers): a worker's pings in a cell on a
     day. Raw pings are not kept; this is what coverage is computed from."""
 
     __tablename__ = "patrol_day"

@@ -7,7 +7,6 @@ reconnects with `Last-Event-ID` (or `?after=`) misses nothing.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -20,29 +19,12 @@ from server.api.deps import PrincipalDep, RuntimeDep
 from server.api.schemas import MAX_CURSOR, Cursor
 from server.api.security import allow
 from server.auth import Role
+from server.events.schemas import EventHead, EventOut, EventPage
 from server.events.store import events_after, stream_head
 
 POLL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
 BATCH = 500
-
-
-class EventOut(msgspec.Struct):
-    id: int
-    at: dt.datetime
-    kind: str
-    incident: str | None
-    township: str | None
-    payload: dict[str, Any]
-
-
-class EventPage(msgspec.Struct):
-    events: list[EventOut]
-    cursor: int
-
-
-class EventHead(msgspec.Struct):
-    cursor: int
 
 
 def _out(row: Any) -> EventOut:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 from sqlmodel import col, select
@@ -17,16 +15,7 @@ from server.api.schemas import Offset, Page
 from server.api.security import allow
 from server.auth import Role
 from server.db.tables import RejectRow
-
-
-class RejectOut(msgspec.Struct):
-    id: int
-    at: dt.datetime
-    channel: str
-    topic: str
-    device: str | None
-    reason: str
-    raw_base64: str
+from server.field.schemas import RejectOut
 
 
 class RejectController(Controller):

@@ -60,7 +60,7 @@ class SqlRoster:
         return self._cells.get(worker, [])
 
     def workers_in(self, cell: str) -> Sequence[str]:
-        """The workers assigned to a cell: its default verifiers (DESIGN §5.7)."""
+        """The workers assigned to a cell: its default verifiers (docs/domain.md#patrols-staffing-and-officers)."""
         if time.monotonic() - self._read_at > self.ttl:
             self._reload()
         return self._holders.get(cell, [])

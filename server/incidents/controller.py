@@ -16,23 +16,23 @@ from grid.incident import Incident, IncidentState, Source
 from grid.intake import Report
 from grid.lifecycle import Action
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep
-from server.api.schemas import (
+from server.api.listings import parse_bbox
+from server.api.schemas import Offset, Page, strict
+from server.api.security import READERS, STAFF, allow, deny
+from server.auth import Role
+from server.db.tables import IncidentRow
+from server.incidents.schemas import (
     Ack,
     ActionIn,
     AssignmentOut,
     FlowOut,
     IncidentDetail,
     IncidentOut,
-    Offset,
-    Page,
     ReportIn,
     RerouteIn,
-    strict,
 )
-from server.api.security import READERS, STAFF, allow, deny, township_scope
-from server.auth import Principal, Role
-from server.db.tables import IncidentRow
-from server.incidents.service import IncidentFilter, IncidentService
+from server.incidents.scope import check_scope, limit_to_scope
+from server.incidents.service import IncidentFilter
 from server.runtime import new_incident_id
 
 # Who may take each step: the duty officers run the loop, the lead unit signs, returns and handles.
@@ -81,41 +81,6 @@ def incident_out(
         alert_count=row.alert_count if row else 0,
         last_seen=row.last_seen if row else None,
     )
-
-
-def check_scope(principal: Principal, row: IncidentRow, service: IncidentService) -> None:
-    """Refuse (403) an incident outside the caller's scope."""
-    if principal.role in (Role.ADMIN, Role.DUTY):
-        if principal.sees_township(row.township):
-            return
-    elif principal.role is Role.UNIT:
-        # An alert in the review queue has not gone to enforcement yet (DESIGN §5.5).
-        if principal.scope_id in service.units(row.id) and not row.in_review:
-            return
-    elif principal.role is Role.WORKER and row.reporter == principal.scope_id:
-        return
-    raise deny(f"incident {row.id} is outside your scope")
-
-
-def limit_to_scope(
-    where: IncidentFilter, principal: Principal, township: str | None, unit: str | None
-) -> None:
-    """Narrow a listing to what the caller may see; asking for more is refused, not silently cut."""
-    if township is not None and not principal.sees_township(township):
-        raise deny(f"township {township} is outside your scope")
-    match principal.role:
-        case Role.ADMIN | Role.DUTY:
-            where.unit = unit
-            where.townships, where.county = township_scope(principal, township)
-        case Role.UNIT:
-            if unit not in (None, principal.scope_id):
-                raise deny(f"unit {unit} is not yours")
-            where.unit = principal.scope_id
-            where.townships = [township] if township else None
-            where.in_review = False
-        case _:
-            where.reporter = principal.scope_id
-            where.townships = [township] if township else None
 
 
 class IncidentController(Controller):
@@ -302,17 +267,3 @@ class IncidentController(Controller):
         after = incidents.reroute(incident_id, data.lead, principal.actor, data.reason)
         runtime.metrics.transitions.labels(action=Action.REROUTE.value).inc()
         return incident_out(after, incidents.row(incident_id), runtime.domains().catalog, runtime.clock())
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    from litestar.exceptions import ValidationException
-
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValidationException("bbox must be four numbers: minlon,minlat,maxlon,maxlat") from None
-    if not (minx <= maxx and miny <= maxy):
-        raise ValidationException("bbox must have min <= max")
-    return minx, miny, maxx, maxy

@@ -17,14 +17,14 @@ from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, FromQuery
 
 from grid.domain import Domain
-from grid.errors import DomainError
+from grid.errors import DomainError, NotFound
 from grid.incident import TERMINAL_STATES, Incident, IncidentState, Source
 from grid.intake import Report
 from server.api.deps import RuntimeDep, SessionDep
 from server.api.security import township_scope
 from server.auth import Principal, Role, TokenRejected, authenticate
 from server.db.tables import IncidentRow
-from server.incidents.service import IncidentFilter, IncidentService, NotFound
+from server.incidents.service import IncidentFilter, IncidentService
 from server.runtime import Runtime
 
 REPORTERS = (Role.ADMIN, Role.DUTY, Role.WORKER)

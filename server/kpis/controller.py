@@ -5,30 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from grid.evaluation.figures import DEFINITIONS, Definition, Figures
+from grid.evaluation.figures import DEFINITIONS, Definition
 from grid.evaluation.periods import span
 from grid.evaluation.ranking import changes
 from grid.evaluation.scopes import Scope, ScopeKind, parse_scope
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.security import allow, deny, sees_place
 from server.auth import Principal, Role
-from server.kpis.service import KpiStore, KpiTable
+from server.kpis.schemas import KpiOut
+from server.kpis.service import KpiService
 
 SCOPE_HELP = "county:CODE, township:CODE, village:CODE, cell:CODE, unit:ID, department:ID or worker:ID"
-
-
-class KpiOut(msgspec.Struct, kw_only=True):
-    table: KpiTable
-    # The period just before (环比) and the same period a year before (同比), when asked for, and
-    # each figure's change against them (rates in percentage points, the rest in per cent).
-    previous: Figures | None = None
-    year_before: Figures | None = None
-    previous_change: dict[str, float | None] | None = None
-    year_change: dict[str, float | None] | None = None
 
 
 def own_scope(principal: Principal) -> Scope:
@@ -38,7 +28,7 @@ def own_scope(principal: Principal) -> Scope:
     return Scope(kind=ScopeKind(principal.scope_kind), id=principal.scope_id)
 
 
-def check_reads(principal: Principal, scope: Scope, store: KpiStore) -> None:
+def check_reads(principal: Principal, scope: Scope, store: KpiService) -> None:
     """A worker reads their own figures, a unit its own (and a department's unit its department's),
     a duty officer or admin the places and units in their scope."""
     place = store.place_of(scope)
@@ -77,7 +67,7 @@ class KpiController(Controller):
         wanted = own_scope(principal) if within is None else parse_scope(within)
         today = runtime.today()
         period = span(first or today.replace(day=1), last or today)
-        store = KpiStore(session, runtime.domains().calendar.tz, runtime.clock())
+        store = KpiService(session, runtime.domains().calendar.tz, runtime.clock())
         check_reads(principal, wanted, store)
         out = KpiOut(table=store.table(wanted, period, by))
         if compare:

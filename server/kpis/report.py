@@ -9,7 +9,8 @@ import msgspec
 from grid.evaluation.figures import Figures
 from grid.evaluation.periods import Period
 from grid.evaluation.scopes import Scope, ScopeKind
-from server.kpis.service import KpiRow, KpiStore
+from server.kpis.schemas import KpiRow
+from server.kpis.service import KpiService
 
 # The sheets of a report: the places one level down, the departments, the grid workers.
 REPORT_LEVELS = {
@@ -47,7 +48,7 @@ class KpiReport(msgspec.Struct, kw_only=True):
     cells: dict[str, tuple[str, int]]  # code → (GeoJSON geometry, reported)
 
 
-def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
+def build_report(store: KpiService, scope: Scope, period: Period) -> KpiReport:
     levels = [_level(store, scope, period, level) for level in REPORT_LEVELS.get(scope.kind, ())]
     first = levels[0].level if levels else None
     months = period.months()
@@ -92,7 +93,7 @@ def build_report(store: KpiStore, scope: Scope, period: Period) -> KpiReport:
     )
 
 
-def _level(store: KpiStore, scope: Scope, period: Period, level: ScopeKind) -> LevelRows:
+def _level(store: KpiService, scope: Scope, period: Period, level: ScopeKind) -> LevelRows:
     def figures_of(p: Period) -> dict[str, Figures]:
         return {r.key: r.figures for r in store.rows(scope, p, level)}
 

@@ -37,7 +37,8 @@ from server.db.tables import (
     WhistleRow,
     WorkerRow,
 )
-from server.incidents.service import OPEN_STATES
+from server.incidents.store import OPEN_STATES
+from server.kpis.schemas import KpiRow, KpiTable
 from server.reference.service import domain_values
 
 S = IncidentState
@@ -67,25 +68,7 @@ _NAME_COLUMNS = {
 Breakdown = dict[str | None, Counts]
 
 
-class KpiRow(msgspec.Struct, kw_only=True):
-    key: str
-    name: str
-    rank: int | None
-    figures: Figures
-
-
-class KpiTable(msgspec.Struct, kw_only=True):
-    """A scope's figures over a period, and its rows at one level ranked (排名)."""
-
-    scope: str
-    first: dt.date
-    last: dt.date
-    figures: Figures
-    by: str | None = None
-    rows: list[KpiRow] = msgspec.field(default_factory=list)
-
-
-class KpiStore:
+class KpiService:
     def __init__(self, session: Session, tz: dt.tzinfo, now: dt.datetime) -> None:
         self.session = session
         self.tz = tz

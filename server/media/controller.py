@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -15,17 +14,11 @@ from litestar.response import File
 from server.api.deps import RuntimeDep
 from server.api.security import allow
 from server.auth import Role
+from server.media.schemas import MediaOut
 from server.media.store import DiskMediaStore, sniff
 
 # The whole request may be a little larger than the file it carries (multipart framing).
 UPLOAD_BODY_LIMIT = 64 * 1024 * 1024
-
-
-class MediaOut(msgspec.Struct):
-    url: str
-    name: str
-    content_type: str
-    size: int
 
 
 class MediaController(Controller):

@@ -10,10 +10,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from server.api.deps import RuntimeDep
-from server.api.schemas import Health
 from server.api.security import allow
 from server.auth import Role
 from server.db import migrate
+from server.ops.schemas import Health
 from server.reference.service import INDEX_VERSION, get_meta, has_data
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from server.db.tables import IncidentRow
 from server.events.store import SqlOutbox
-from server.incidents.service import OPEN_STATES
+from server.incidents.store import OPEN_STATES
 from sync.ingest import MqttIngest
 
 

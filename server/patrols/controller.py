@@ -9,18 +9,11 @@ from litestar.params import FromQuery
 
 from grid.patrols import AreaCoverage, by_township, by_village, week_of
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
-from server.api.schemas import (
-    AreaCoverageOut,
-    CellCoverageOut,
-    CoverageOut,
-    Limit,
-    Offset,
-    Page,
-    PresenceOut,
-)
+from server.api.schemas import Limit, Offset, Page
 from server.api.security import allow, township_scope
 from server.auth import Role
-from server.patrols.store import cells_visited, coverage, presence_page
+from server.patrols.schemas import AreaCoverageOut, CellCoverageOut, CoverageOut, PresenceOut
+from server.patrols.service import cells_visited, coverage, presence_page
 
 
 def _area(a: AreaCoverage) -> AreaCoverageOut:

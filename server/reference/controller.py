@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 import shapely
@@ -20,7 +20,7 @@ from grid.places import Township, Village
 from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
-from server.api.listings import Listing, feature, page_of
+from server.api.listings import Listing, feature, page_of, parse_bbox
 from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, township_scope
 from server.auth import Principal, Role
@@ -38,44 +38,14 @@ from server.db.tables import (
     VillageRow,
     WorkerRow,
 )
-from server.incidents.controller import parse_bbox
 from server.reference.boundaries import Boundaries, BoundaryBatch, BoundaryRefused
+from server.reference.schemas import CellCollection, CellsWritten, Written
 from server.reference.service import (
     DATA_VERSION,
     get_meta,
     power_list_entry,
 )
 from server.reference.writes import ReferenceRefused, ReferenceWriter
-
-MAX_CELLS_PER_UPLOAD = 20_000
-
-
-class CellProperties(msgspec.Struct):
-    code: str
-    name: str
-    patrol_target: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2
-
-
-class CellFeature(msgspec.Struct):
-    type: Literal["Feature"]
-    properties: CellProperties
-    geometry: dict[str, Any]
-
-
-class CellCollection(msgspec.Struct):
-    type: Literal["FeatureCollection"]
-    features: Annotated[list[CellFeature], msgspec.Meta(min_length=1, max_length=MAX_CELLS_PER_UPLOAD)]
-
-
-class CellsWritten(msgspec.Struct):
-    written: int
-    index_version: int
-
-
-class Written(msgspec.Struct):
-    written: int
-    data_version: int
-
 
 MAX_ITEMS_PER_WRITE = 20_000
 

@@ -17,7 +17,7 @@ from geodata.validation import Level
 from grid.incident import IncidentState
 from server.db.tables import IncidentRow
 from server.db.types import UtcDateTime
-from server.incidents.service import OPEN_STATES
+from server.incidents.store import OPEN_STATES
 from server.reference.boundaries import TABLES
 
 
@@ -29,7 +29,7 @@ class FeatureTable:
 
 
 @dataclass(frozen=True)
-class Period:
+class ExportWindow:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
@@ -62,12 +62,12 @@ def boundaries(session: Session, level: Level, township: str | None = None) -> F
     return FeatureTable(f"{level}s", list(shapely.from_geojson([r.geometry for r in rows])), fields)
 
 
-def incidents(session: Session, period: Period, township: str | None = None) -> FeatureTable:
+def incidents(session: Session, window: ExportWindow, township: str | None = None) -> FeatureTable:
     names = ("id", "category", "state", "cell", "township", "lead_unit", "urgent", "reported_at", "deadline")
     columns = [getattr(IncidentRow, name) for name in (*names, "lon", "lat")]
     rows = session.exec(
         sql_select(*columns)  # type: ignore[call-overload]
-        .where(*period.where(), *_in_township(IncidentRow.township, township))
+        .where(*window.where(), *_in_township(IncidentRow.township, township))
         .order_by(col(IncidentRow.reported_at))
     ).all()
     fields = {name: [_plain(r[n]) for r in rows] for n, name in enumerate(names)}
@@ -83,9 +83,9 @@ def _plain(value: Any) -> Any:
 
 
 def cell_counts(
-    session: Session, period: Period, now: dt.datetime, township: str | None = None
+    session: Session, window: ExportWindow, now: dt.datetime, township: str | None = None
 ) -> FeatureTable:
-    """Each cell with its incidents in the period: reported, still open, overdue now, closed."""
+    """Each cell with its incidents in the window: reported, still open, overdue now, closed."""
     is_open = col(IncidentRow.state).in_(OPEN_STATES)
     overdue = is_open & (col(IncidentRow.deadline) < literal(now, UtcDateTime()))
     counts = session.exec(
@@ -97,7 +97,7 @@ def cell_counts(
             func.sum(case((col(IncidentRow.state) == IncidentState.CLOSED.value, 1), else_=0)),
         )
         .where(
-            col(IncidentRow.cell).is_not(None), *period.where(), *_in_township(IncidentRow.township, township)
+            col(IncidentRow.cell).is_not(None), *window.where(), *_in_township(IncidentRow.township, township)
         )
         .group_by(IncidentRow.cell)
     ).all()

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from grid.domain import Domain
+from grid.errors import NotFound, StateConflict
 from grid.incident import IncidentState, Source
 from grid.intake import Intake, Report
 from grid.organisation import Officer
@@ -37,7 +38,6 @@ from server.db.tables import (
     SweepOutcomeRow,
     SweepPlanRow,
 )
-from server.incidents.service import Conflict, NotFound
 from server.reference.service import domain_values
 
 # The incident states whose next step is a visit: accepted, sent to a unit, signed for, or reworked.
@@ -216,6 +216,13 @@ class SweepService:
             raise NotFound(f"no sweep plan {plan_id}", f"没有检查计划 {plan_id}", plan=plan_id)
         return row
 
+    def record_absence(self, officer: str, first: dt.date, last: dt.date, reason: str) -> None:
+        """An officer away (leave, training): not drawn for a sweep on those days."""
+        if self.session.get(OfficerRow, officer) is None:
+            raise NotFound(f"no officer {officer}", f"没有执法人员 {officer}", officer=officer)
+        self.session.add(OfficerAbsenceRow(officer=officer, first_day=first, last_day=last, reason=reason))
+        self.session.commit()
+
     def listing(
         self, townships: Sequence[str] | None, county: str | None, limit: int, offset: int
     ) -> tuple[list[SweepPlanRow], int]:
@@ -244,7 +251,7 @@ class SweepService:
                 f"计划 {plan_id} 已发布，不能再调整",
             )
         if row.revision != revision:
-            raise Conflict(
+            raise StateConflict(
                 f"plan {plan_id} changed (revision {row.revision}, not {revision}); reload it",
                 f"计划 {plan_id} 已被修改（版本 {row.revision}），请重新加载",
                 revision=row.revision,
@@ -331,7 +338,7 @@ class SweepService:
                 f"{stop_id} is not on any team's route", f"{stop_id} 不在任何检查组的路线上", stop=stop_id
             )
         if self.session.get(SweepOutcomeRow, (plan_id, stop_id)) is not None:
-            raise Conflict(
+            raise StateConflict(
                 f"the outcome of {stop_id} is already recorded", f"{stop_id} 的检查结果已登记", stop=stop_id
             )
         incident = None

@@ -5,54 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.status_codes import HTTP_200_OK
 from sqlmodel import Session
 
-from grid.whistles import WhistleKind, WhistleReason
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep, SessionDep
 from server.api.schemas import Offset, Page, strict
 from server.api.security import STAFF, allow, deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import WhistleCallRow, WhistleRow
-from server.incidents.controller import check_scope
+from server.incidents.scope import check_scope
 from server.runtime import Runtime
+from server.whistles.schemas import CallOut, RatingIn, WhistleIn, WhistleOut
 from server.whistles.service import WhistleService
-
-
-class WhistleIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: WhistleKind
-    reason: WhistleReason
-    units: Annotated[list[str], msgspec.Meta(min_length=1, max_length=20)]
-    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
-
-
-class RatingIn(msgspec.Struct, forbid_unknown_fields=True):
-    unit: str
-    rating: int
-
-
-class CallOut(msgspec.Struct):
-    unit: str
-    due_at: dt.datetime
-    reported_at: dt.datetime | None
-    late: bool
-    overdue: bool
-    rating: int | None
-
-
-class WhistleOut(msgspec.Struct):
-    id: str
-    incident: str
-    township: str
-    kind: str
-    reason: str
-    note: str
-    opened_at: dt.datetime
-    opened_by: str
-    calls: list[CallOut]
 
 
 def whistle_out(whistle: WhistleRow, calls: list[WhistleCallRow], now: dt.datetime) -> WhistleOut:

@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from sqlmodel import Session, col, select
 
 from grid.domain import Domain
+from grid.errors import NotFound
 from grid.organisation import UnitKind
 from grid.whistles import WhistleKind, WhistleReason, WhistleRefused, check_rating, report_in_due
 from server.api.listings import page_of
 from server.db.tables import EventRow, IncidentRow, IncidentUnitRow, UnitRow, WhistleCallRow, WhistleRow
-from server.incidents.service import OPEN_STATES, IncidentService, NotFound
+from server.incidents.service import IncidentService
+from server.incidents.store import OPEN_STATES
 
 
 def whistle_event(

@@ -25,10 +25,11 @@ from console.screens.dialogs import (
 from console.screens.incident import IncidentScreen
 from console.screens.kpis import KpisScreen
 from console.screens.sweep import SweepScreen
+from console.screens.whistles import WhistlesScreen
 from console.widgets.board.incident_table import IncidentTable
 from console.widgets.map.cell_map import CellMap
-from tests.server.kpis.test_kpis import closed_loop_day
 from tests.support.console import Served, until
+from tests.support.steps import closed_loop_day
 
 pytestmark = pytest.mark.anyio
 SIZE = (160, 45)
@@ -270,6 +271,36 @@ async def test_map_draws_the_township_and_opens_a_marker(served: Served) -> None
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
         assert app.screen.incident_id == marker.incident
+
+
+async def test_open_screens_follow_changes_made_elsewhere(served: Served) -> None:
+    api = served.api
+    incident = api.report(n=0).json()["incident"]["id"]
+    app = served.console(who="duty_a")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(shown(app)) == 1)
+        await until(pilot, lambda: app.connection is Connection.LIVE)
+        app.push_screen(IncidentScreen(incident))
+        await until(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        screen = app.screen
+        api.act(incident, "accept")  # at another desk
+        await until(pilot, lambda: screen.detail is not None and screen.detail.incident.state == "accepted")
+        await pilot.press("escape", "3")
+        await until(
+            pilot, lambda: bool(app.screen.query(CellMap)) and len(app.screen.query_one(CellMap).markers) == 1
+        )
+        api.report(n=1)
+        await until(pilot, lambda: len(app.screen.query_one(CellMap).markers) == 2)
+        await pilot.press("2")
+        await until(
+            pilot, lambda: isinstance(app.screen, WhistlesScreen) and "No open whistles" in status(app)
+        )
+        api.client.post(
+            f"/incidents/{incident}/whistles",
+            json={"kind": "routine", "reason": "no_power", "units": ["339921.dept.zhzf"]},
+            headers=api.auth("duty_a"),
+        )
+        await until(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
 
 
 async def test_patrols_show_the_township_workers(served: Served) -> None:

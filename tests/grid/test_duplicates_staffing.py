@@ -12,7 +12,7 @@ from grid.geo import METRES_PER_DEGREE_LAT
 from grid.incident import Incident, IncidentState, Source
 from grid.organisation import Certificate, Officer
 from grid.staffing import check_two_certified, enforcement_staff_needed, staffing_gap
-from tests.conftest import at
+from tests.support.clock import at
 
 BASE = Incident(
     id="a", source=Source.REPORT, category="0501", lon=120.0, lat=30.0, reported_at=at("2026-06-16 09:00")

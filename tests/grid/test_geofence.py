@@ -1,4 +1,4 @@
-"""Point → cell (DESIGN §5.1), as properties: inside, edges, snapping, far away, bulk = single."""
+"""Point → cell (docs/domain.md#locate), as properties: inside, edges, snapping, far away, bulk = single."""
 
 from __future__ import annotations
 

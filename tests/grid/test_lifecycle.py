@@ -1,4 +1,4 @@
-"""The closed loop (DESIGN §5.3): every transition, allowed and refused, with clocks."""
+"""The closed loop (docs/domain.md#lifecycle-and-clocks): every transition, allowed and refused, with clocks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from grid.errors import TransitionRefused
 from grid.incident import Incident, IncidentState, Source
 from grid.lifecycle import Action, Lifecycle
 from grid.workcalendar import WorkingCalendar
-from tests.conftest import at
+from tests.support.clock import at
 from tests.support.routing import CATALOG, SINGLE, make_router
 
 S = IncidentState

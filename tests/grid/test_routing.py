@@ -1,4 +1,4 @@
-"""Every row of the routing table (DESIGN §5.2), on a hand-built township."""
+"""Every row of the routing table (docs/domain.md#route), on a hand-built township."""
 
 from __future__ import annotations
 
@@ -141,18 +141,18 @@ def test_list_naming_a_missing_unit_is_a_routing_error() -> None:
 def test_duty_admission() -> None:
     router = make_router()
     # On the lists: the township may lead.
-    router.check_admission("GRNT", T, OFFICE)
+    router.check_duty_admission("GRNT", T, OFFICE)
     # A department may always take a matter back.
-    router.check_admission("NLNO", T, SL)
+    router.check_duty_admission("NLNO", T, SL)
     with pytest.raises(DutyAdmissionRefused) as refused:
-        router.check_admission("NLNO", T, OFFICE)
+        router.check_duty_admission("NLNO", T, OFFICE)
     assert "NLNO" in refused.value.message_en
     assert "不得下放" in refused.value.message_zh
     with pytest.raises(RoutingError):
-        router.check_admission("NLNO", T, "ghost")
+        router.check_duty_admission("NLNO", T, "ghost")
     # Another township's office never leads here, whatever the lists say.
     with pytest.raises(DutyAdmissionRefused, match="belongs to township"):
-        router.check_admission("GRNT", "330100102", OFFICE)
+        router.check_duty_admission("GRNT", "330100102", OFFICE)
 
 
 def test_reroute_keeps_duty_admission_and_explains() -> None:

@@ -15,7 +15,7 @@ from grid.catalog import TimeLimit, TimeUnit
 from grid.clocks import deadline
 from grid.errors import CalendarError
 from grid.workcalendar import WorkingCalendar, YearStatus
-from tests.conftest import CST, at
+from tests.support.clock import CST, at
 
 H = 3600
 

@@ -25,10 +25,10 @@ from server.db.engine import make_engine
 from server.reference.service import load_dataset
 from server.runtime import Runtime
 from server.settings import Settings
+from tests.support.clock import CST
 from tests.support.network import free_port
 from tests.support.postgres import create_database
 
-CST = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 6, 16, 9, 0, tzinfo=CST)  # a Tuesday morning
 
 

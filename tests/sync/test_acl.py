@@ -15,6 +15,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sync.acl import INGEST_USER, password_line, write_broker_files
 from tests.support.mosquitto import mosquitto
 
+pytestmark = pytest.mark.mosquitto
+
 NOT_AUTHORIZED = 135
 
 

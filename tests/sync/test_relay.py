@@ -22,6 +22,8 @@ from sync.relay import Relay
 from tests.support.api import Api
 from tests.support.mosquitto import Broker, mosquitto
 
+pytestmark = pytest.mark.mosquitto
+
 ZHZF, ZRZY = "339921.dept.zhzf", "339921.dept.zrzy"
 
 

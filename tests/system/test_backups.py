@@ -16,6 +16,8 @@ from server.db import migrate
 from tests.support.api import Api
 from tests.support.commands import run_gridwatch
 
+pytestmark = pytest.mark.process
+
 
 def env_for(api: Api) -> dict[str, str]:
     url = api.runtime.engine.url.render_as_string(hide_password=False)

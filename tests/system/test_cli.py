@@ -11,6 +11,8 @@ import pytest
 from geodata.dataset import load_dataset
 from tests.support.commands import ROOT, run_gridwatch
 
+pytestmark = pytest.mark.process
+
 
 def gridwatch(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return run_gridwatch(*args, stdin=stdin, text=False)

@@ -15,8 +15,12 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.commands import ROOT, run_gridwatch
 from tests.support.network import free_port
+
+pytestmark = pytest.mark.process
 
 
 def test_console_needs_a_token_and_a_known_language() -> None:

@@ -22,6 +22,8 @@ from server.db.tables import IncidentRow
 from tests.support.commands import run_gridwatch
 from tests.support.postgres import create_database
 
+pytestmark = pytest.mark.process
+
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_migrations_build_exactly_the_models(

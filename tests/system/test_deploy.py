@@ -29,6 +29,8 @@ from tests.support.commands import run_gridwatch, start_ingest
 from tests.support.mosquitto import SHIPPED
 from tests.support.network import free_port, wait_listening
 
+pytestmark = [pytest.mark.mosquitto, pytest.mark.process]
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]

@@ -30,6 +30,8 @@ from tests.support.commands import run_gridwatch, start_ingest
 from tests.support.mosquitto import Broker, mosquitto
 from tests.support.network import free_port, wait_answering
 
+pytestmark = [pytest.mark.mosquitto, pytest.mark.process]
+
 COUNTY = "339921"
 
 

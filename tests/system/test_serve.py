@@ -20,6 +20,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from server.db import migrate
 from tests.support.network import free_port, wait_answering
 
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -18,6 +18,8 @@ from server.settings import Settings, SettingsError
 from tests.support.commands import ROOT, run_gridwatch
 from tests.support.network import free_port, wait_answering
 
+pytestmark = pytest.mark.process
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

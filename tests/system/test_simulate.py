@@ -19,6 +19,8 @@ from tests.support.api import Template, database_for_test
 from tests.support.commands import run_gridwatch, start_ingest
 from tests.support.mosquitto import mosquitto
 
+pytestmark = [pytest.mark.mosquitto, pytest.mark.process]
+
 
 def gridwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return run_gridwatch(*args, env=env)

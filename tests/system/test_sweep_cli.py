@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlmodel import Session, select
 
 from server.db.engine import make_engine
 from server.db.tables import SubjectRow, SweepPlanRow
 from tests.support.commands import gridwatch
+
+pytestmark = pytest.mark.process
 
 
 def _plan_id(output: str) -> str:

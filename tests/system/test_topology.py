@@ -40,6 +40,8 @@ from tests.support.mosquitto import mosquitto
 from tests.support.network import free_port, wait_answering
 from tests.support.postgres import drop_database
 
+pytestmark = [pytest.mark.mosquitto, pytest.mark.process]
+
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = "339921"
 PHONES = 4

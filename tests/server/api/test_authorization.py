@@ -1,4 +1,4 @@
-"""The authorization matrix (DESIGN §7): every route × every role, allowed calls succeed and the
+"""The authorization matrix (docs/domain.md#roles-and-scopes): every route × every role, allowed calls succeed and the
 others are refused with 401 (no or bad token) or 403 (outside the role or the scope)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bad input gets a clear problem response and nothing is written (DESIGN §8)."""
+"""Bad input gets a clear problem response and nothing is written (docs/architecture.md#bad-input-and-faults)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Alerts, pings and OwnTracks through the ingest pipeline (DESIGN §5.5, §5.7, §6), on SQLite and
+"""Alerts, pings and OwnTracks through the ingest pipeline (docs/domain.md#remote-enforcement-alerts, docs/domain.md#patrols-staffing-and-officers, docs/architecture.md#messaging), on SQLite and
 PostgreSQL. The broker's part is tested end to end in test_ingest; here each message goes through
 the same Ingest the MQTT worker calls."""
 

@@ -16,9 +16,11 @@ from grid.evaluation.scopes import Scope, ScopeKind
 from server.cli.report import write_report
 from server.kpis.charts import chart_language
 from server.kpis.workbook import CHARTS, DEFINITIONS_SHEET, SHEET_NAMES, SUMMARY
-from tests.server.kpis.test_kpis import JUNE, closed_loop_day
 from tests.support.api import CST, Api
 from tests.support.commands import gridwatch
+from tests.support.steps import JUNE, closed_loop_day
+
+pytestmark = pytest.mark.process
 
 
 def test_the_workbook_holds_the_apis_figures(api: Api, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The sweep planner's rules (DESIGN §5.8), on a hand-built township with OR-Tools as the solver."""
+"""The sweep planner's rules (docs/domain.md#the-tuesday-sweep), on a hand-built township with OR-Tools as the solver."""
 
 from __future__ import annotations
 

@@ -9,13 +9,7 @@ import httpx
 import pytest
 
 from tests.support.api import Api, LiveServer
-
-ZHZF, ZRZY = "339921.dept.zhzf", "339921.dept.zrzy"
-
-
-def whistle(api: Api, incident: str, who: str = "duty_a", **body: Any) -> Any:
-    payload = {"kind": "routine", "reason": "no_power", "units": [ZHZF, ZRZY]} | body
-    return api.client.post(f"/incidents/{incident}/whistles", json=payload, headers=api.auth(who))
+from tests.support.steps import ZHZF, ZRZY, whistle
 
 
 def test_whistle_report_in_and_rate(api: Api) -> None:

@@ -1,0 +1,138 @@
+"""`gridwatch console` and `gridwatch demo`: the duty officers' console, alone or with everything
+behind it on one machine. The only module of the server that imports the console package."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+import click
+
+from server.cli import context
+from server.db import migrate as db_migrate
+
+
+def _console_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.option(
+                "--lang", type=click.Choice(["zh", "en"]), default=None, help="Default: from the locale."
+            ),
+            click.option(
+                "--web", is_flag=True, help="Serve the console to a browser (textual-serve) instead."
+            ),
+            click.option("--web-port", type=int, default=8010, show_default=True),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.command()
+@click.option("--url", default=None, help="The server. Default: http://GRIDWATCH_HOST:GRIDWATCH_PORT.")
+@click.option(
+    "--token", envvar="GRIDWATCH_TOKEN", required=True, help="A duty officer's token (or GRIDWATCH_TOKEN)."
+)
+@_console_options
+def console(url: str | None, token: str, lang: str | None, web: bool, web_port: int) -> None:
+    """The duty officers' live console; it talks to the server over HTTP and the live stream only."""
+    settings = context.settings()
+    _run_console(url or f"http://{settings.host}:{settings.port}", token, lang, web, web_port)
+
+
+def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: int) -> None:
+    from console.i18n import Lang, default_lang
+    from console.remote.client import ServerClient
+
+    chosen = lang or default_lang()
+    if web:
+        import os
+        import shlex
+
+        from textual_serve.server import Server
+
+        os.environ["GRIDWATCH_TOKEN"] = (
+            token  # each browser session's console reads it; not on a command line
+        )
+        command = shlex.join([sys.executable, "-m", "server.cli", "console", "--url", url, "--lang", chosen])
+        Server(command, host="127.0.0.1", port=web_port, title="Gridwatch").serve()
+        return
+    from console.app import GridwatchConsole
+
+    GridwatchConsole(ServerClient(url, token), cast("Lang", chosen)).run()
+
+
+@click.command()
+@click.option("--port", type=int, default=None, help="The API's port. Default: GRIDWATCH_PORT or 8000.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=1000),
+    default=2.0,
+    show_default=True,
+    help="Field messages per second.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gridwatch-demo.log"),
+    show_default=True,
+)
+@_console_options
+def demo(port: int | None, rate: float, log_path: Path, lang: str | None, web: bool, web_port: int) -> None:
+    """Everything on one machine: the server with the demo county and an embedded broker, a field
+    simulator feeding it, and the console in front. Quitting the console stops them all."""
+    import subprocess
+    import time
+
+    import httpx
+
+    runtime = context.runtime()
+    settings = runtime.settings
+    db_migrate.upgrade(runtime.engine)
+    token, _ = context.demo_county(runtime)
+    runtime.engine.dispose()
+    api_port = port or settings.port
+    url = f"http://127.0.0.1:{api_port}"
+    me = [sys.executable, "-m", "server.cli"]
+    with log_path.open("ab") as log:
+        children = [
+            subprocess.Popen([*me, "serve", "--no-migrate", "--port", str(api_port)], stdout=log, stderr=log)
+        ]
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if children[0].poll() is not None:
+                    raise click.ClickException(
+                        f"the server stopped (exit {children[0].returncode}); see {log_path}"
+                    )
+                try:
+                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise click.ClickException(f"the server did not answer within 60 s; see {log_path}")
+                time.sleep(0.3)
+            simulate_args = [
+                "simulate",
+                "--rate",
+                str(rate),
+                "--duration",
+                str(365 * 86400),
+                "--bad-share",
+                "0.01",
+            ]
+            children.append(subprocess.Popen([*me, *simulate_args], stdout=log, stderr=log))
+            click.echo(f"server at {url}, field simulator at {rate}/s; logs in {log_path}", err=True)
+            _run_console(url, token, lang, web, web_port)
+        finally:
+            for child in reversed(children):
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()

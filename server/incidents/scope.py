@@ -1,0 +1,43 @@
+"""Who may see which incidents: one incident's scope check, and a listing narrowed to the caller."""
+
+from __future__ import annotations
+
+from server.api.security import deny, township_scope
+from server.auth import Principal, Role
+from server.db.tables import IncidentRow
+from server.incidents.service import IncidentFilter, IncidentService
+
+
+def check_scope(principal: Principal, row: IncidentRow, service: IncidentService) -> None:
+    """Refuse (403) an incident outside the caller's scope."""
+    if principal.role in (Role.ADMIN, Role.DUTY):
+        if principal.sees_township(row.township):
+            return
+    elif principal.role is Role.UNIT:
+        # An alert in the review queue has not gone to enforcement yet (docs/domain.md#remote-enforcement-alerts).
+        if principal.scope_id in service.units(row.id) and not row.in_review:
+            return
+    elif principal.role is Role.WORKER and row.reporter == principal.scope_id:
+        return
+    raise deny(f"incident {row.id} is outside your scope")
+
+
+def limit_to_scope(
+    where: IncidentFilter, principal: Principal, township: str | None, unit: str | None
+) -> None:
+    """Narrow a listing to what the caller may see; asking for more is refused, not silently cut."""
+    if township is not None and not principal.sees_township(township):
+        raise deny(f"township {township} is outside your scope")
+    match principal.role:
+        case Role.ADMIN | Role.DUTY:
+            where.unit = unit
+            where.townships, where.county = township_scope(principal, township)
+        case Role.UNIT:
+            if unit not in (None, principal.scope_id):
+                raise deny(f"unit {unit} is not yours")
+            where.unit = principal.scope_id
+            where.townships = [township] if township else None
+            where.in_review = False
+        case _:
+            where.reporter = principal.scope_id
+            where.townships = [township] if township else None
