@@ -127,9 +127,33 @@ def _refuse(en: str, zh: str, field: str) -> IntakeRefused:
     return IntakeRefused(en, zh, field=field)
 
 
+def _storable(value: str) -> bool:
+    """Text a database keeps as it is: no NUL (PostgreSQL refuses it) and no lone surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_report(report: Report, domain: Domain, now: dt.datetime) -> None:
     if not report.device.strip() or not report.client_id.strip():
         raise _refuse("device and client id are required", "设备号和客户端编号必填", "client_id")
+    fields = {
+        "client_id": (report.device, report.client_id, report.reporter or ""),
+        "text": (report.text,),
+        "media": report.media,
+        "subject_id": (report.subject or "",),
+    }
+    for field, values in fields.items():
+        if not all(_storable(v) for v in values):
+            raise _refuse(
+                f"{field} holds a NUL character or invalid Unicode, which cannot be stored",
+                f"{field} 含有无法保存的字符（NUL 或无效的 Unicode）",
+                field,
+            )
     if not (math.isfinite(report.lon) and math.isfinite(report.lat)):
         raise _refuse("lon and lat must be finite numbers", "经纬度必须是有限数值", "lon")
     if not (-180.0 <= report.lon <= 180.0 and -90.0 <= report.lat <= 90.0):

@@ -102,14 +102,26 @@ _ID_ONLY = msgspec.json.Decoder(dict[str, object])
 
 T = TypeVar("T")
 
+# What msgspec raises on bytes that are no JSON it can read: invalid UTF-8 and nesting too deep
+# surface as Python's own errors, not as msgspec's.
+UNREADABLE = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
 
 def _decode(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(raw)} bytes is larger than {MAX_PAYLOAD_BYTES}")
     try:
         return decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise PayloadError(str(exc)) from None
+    except UNREADABLE as exc:
+        raise PayloadError(_reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "payload nested too deeply"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"payload is not valid UTF-8 ({exc.reason})"
+    return str(exc)
 
 
 def decode_report(raw: bytes) -> ReportMessage:
@@ -129,7 +141,7 @@ def client_id_of(raw: bytes) -> str | None:
     """The `id` of a payload that failed to decode, if it can still be read, so the ack names it."""
     try:
         value = _ID_ONLY.decode(raw[:MAX_PAYLOAD_BYTES]).get("id")
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except UNREADABLE:
         return None
     return value if isinstance(value, str) and len(value) <= 64 else None
 

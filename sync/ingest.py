@@ -53,6 +53,8 @@ BATCH_WAIT_SECONDS = 0.02
 RECEIVE_MAXIMUM = 1000
 # After a failed batch, wait this long before reconnecting for redelivery.
 RETRY_SECONDS = 1.0
+# Messages waiting this long without a batch done mean the intake is stuck: /health says so.
+STALL_SECONDS = 30.0
 # What to publish in answer: (topic, payload).
 Answer = tuple[str, bytes]
 
@@ -163,6 +165,16 @@ class Ingest:
             if p.phone is not None:
                 answers[p.position] = self._regions_once(p.phone)
         return answers
+
+    def reject(self, message: Incoming, reason: str) -> Answer | None:
+        """Keep a message the platform could not take as a reject and refuse it, so that it cannot
+        hold back the messages around it."""
+        try:
+            up = parse_up(message.topic)
+        except TopicError:
+            self._keep(message, None, reason)
+            return None
+        return self._refuse(message, up, reason)
 
     # -- gw/{c}/up/{d}/… ----------------------------------------------------------------------------
 
@@ -317,6 +329,19 @@ class Ingest:
         )
 
 
+class _Unavailable(Exception):
+    """Not even a reject could be written: the database is away, not the message at fault."""
+
+
+def _confirmed(info: mqtt.MQTTMessageInfo) -> bool:
+    """An ack the broker has confirmed, or one that can never be (it was published while the
+    broker was away; the phone's resend gets the same answer again)."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return True
+
+
 def kind_of(topic: str) -> str:
     """report, alert or ping for the platform's topics, owntracks for the app's, other for the rest."""
     if topic.startswith(OWNTRACKS):
@@ -348,8 +373,12 @@ class MqttIngest:
         # before the restart are kept, later ones are not), so the shared group is for scale-out
         # with workers online.
         self.topic_filters = [shared_filter(f) if shared else f for f in INGEST_FILTERS]
+        # The session keeps what an earlier run of this client id subscribed to; a worker switched
+        # between plain and shared would otherwise take every message twice.
+        self.former_filters = [f if shared else shared_filter(f) for f in INGEST_FILTERS]
         self.handled = 0
         self.failed_batches = 0
+        self.progressed = time.monotonic()  # when a batch was last done
         self.connected = threading.Event()
         # Why the broker last refused to let us in (bad credentials, most often); None once in.
         self.refusal: str | None = None
@@ -383,6 +412,7 @@ class MqttIngest:
             log.error("broker refused the connection: %s", reason)
             return
         self.refusal = None
+        client.unsubscribe(self.former_filters)
         client.subscribe([(f, 1) for f in self.topic_filters])
 
     def _on_subscribe(
@@ -416,42 +446,84 @@ class MqttIngest:
         return batch
 
     def _run(self) -> None:
+        # Nothing may end this loop but a stop: a handler thread that died would leave the network
+        # loop connected and every message unanswered.
         while not self.stopping.is_set():
-            batch = self._next_batch()
-            if batch:
-                self._handle(batch)
+            try:
+                batch = self._next_batch()
+                if batch:
+                    self._handle(batch)
+            except Exception:
+                log.exception("the intake failed outside a batch; it goes on")
 
     def _handle(self, arrivals: list[tuple[mqtt.MQTTMessage, float]]) -> None:
-        batch = [message for message, _ in arrivals]
         try:
-            answers = self.ingest.handle_many(
-                [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m in batch]
-            )
-        except Exception:
+            self._take(arrivals)
+        except _Unavailable:
             # Not acknowledged. The broker resends unacknowledged messages only when the session
             # resumes, so drop what is queued here, wait, and reconnect to get them all again.
-            log.exception("a batch of %d failed (database down?); reconnecting for redelivery", len(batch))
+            log.exception("a batch of %d failed (database down?); reconnecting for redelivery", len(arrivals))
             self.failed_batches += 1
             if self.meter is not None:
-                self.meter.failed(len(batch))
+                self.meter.failed(len(arrivals))
             self._drain()
             self.stopping.wait(RETRY_SECONDS)
             if not self.stopping.is_set():
                 self.client.reconnect()
-            return
-        self.unconfirmed = [i for i in self.unconfirmed if not i.is_published()]
+
+    def _take(self, arrivals: list[tuple[mqtt.MQTTMessage, float]]) -> None:
+        """Commit and answer a batch. A batch that fails is split down to the single message; a
+        single message that fails twice is kept as a reject and refused, so one bad message never
+        holds back the others. _Unavailable when even that cannot be written."""
+        incoming = [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m, _ in arrivals]
+        try:
+            answers = self.ingest.handle_many(incoming)
+        except Exception as exc:
+            if len(arrivals) > 1:
+                half = len(arrivals) // 2
+                self._take(arrivals[:half])
+                self._take(arrivals[half:])
+                return
+            try:
+                answers = self.ingest.handle_many(incoming)  # once more: the error may have been passing
+            except Exception:
+                answers = [self._poison(incoming[0], exc)]
+        self._answer(arrivals, answers)
+
+    def _poison(self, message: Incoming, exc: Exception) -> Answer | None:
+        log.error("message on %s could not be taken; kept as a reject", message.topic, exc_info=exc)
+        try:
+            return self.ingest.reject(
+                message, f"the platform could not store this message ({type(exc).__name__})"
+            )
+        except Exception as again:
+            raise _Unavailable from again
+
+    def _answer(self, arrivals: list[tuple[mqtt.MQTTMessage, float]], answers: list[Answer | None]) -> None:
+        """Publish the answers, then acknowledge the messages: their batch is committed."""
+        self.unconfirmed = [i for i in self.unconfirmed if not _confirmed(i)]
         for answer in answers:
             if answer is not None:
                 topic, payload = answer
                 self.unconfirmed.append(self.client.publish(topic, payload, qos=1))
-        for message in batch:
+        for message, _ in arrivals:
             self.client.ack(message.mid, message.qos)
-        self.handled += len(batch)
+        self.handled += len(arrivals)
+        self.progressed = time.monotonic()
         if self.meter is not None:
             answered = time.monotonic()
             self.meter.taken(
-                [kind_of(message.topic) for message in batch], [answered - at for _, at in arrivals]
+                [kind_of(message.topic) for message, _ in arrivals], [answered - at for _, at in arrivals]
             )
+
+    def stalled(self) -> str | None:
+        """Why the intake is not taking messages, or None while it is."""
+        if not self.handler.is_alive():
+            return "the intake has stopped"
+        waiting = self.inbox.qsize()
+        if waiting and time.monotonic() - self.progressed > STALL_SECONDS:
+            return f"{waiting} messages waiting, no batch done for {STALL_SECONDS:.0f} s"
+        return None
 
     def _drain(self) -> None:
         while True:
@@ -492,6 +564,9 @@ class MqttIngest:
         if self.handler.is_alive():
             self.handler.join(timeout=wait + 30)
         for info in list(self.unconfirmed):
-            info.wait_for_publish(timeout=wait)
+            try:
+                info.wait_for_publish(timeout=wait)
+            except (RuntimeError, ValueError):  # lost with the connection: the phone sends again
+                log.warning("an ack was not confirmed by the broker before the stop")
         self.client.disconnect()
         self.client.loop_stop()

@@ -54,8 +54,15 @@ def ingest_app(
         path = environ.get("PATH_INFO", "")
         if path == "/health":
             up = ingest.connected.is_set()
-            body = {"status": "ok" if up else "unavailable", "broker": "connected" if up else "disconnected"}
-            return _json(start, 200 if up else 503, body | {"handled": ingest.handled}, "application/json")
+            stalled = ingest.stalled()
+            ok = up and stalled is None
+            body = {
+                "status": "ok" if ok else "unavailable",
+                "broker": "connected" if up else "disconnected",
+                "intake": stalled or "taking messages",
+                "handled": ingest.handled,
+            }
+            return _json(start, 200 if ok else 503, body, "application/json")
         if path != "/metrics":
             return _problem(start, 404, path, f"no such path: {path}", f"没有这个路径：{path}")
         scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, func, select
 
+from grid.intake import IntakeEntry
 from server.db.tables import IncidentRow, RejectRow
 from server.field.endpoint import serve_ingest_endpoint
+from server.incidents.store import SqlIntakeStore
 from sync.broker import BrokerAddress
 from sync.ingest import MqttIngest
 from tests.support.api import CST, Api, Template, database_for_test, open_api
@@ -69,6 +71,12 @@ class Phone:
         raw = payload if isinstance(payload, bytes) else msgspec.json.encode(payload)
         info = self.client.publish(f"gw/{COUNTY}/up/{device or self.device}/{kind}", raw, qos=1)
         info.wait_for_publish(timeout=10)  # the broker's PUBACK: from here on the report must not be lost
+
+    def publish_all(self, payloads: list[bytes]) -> None:
+        """Publish at once, without waiting between them, so the worker takes them in one batch."""
+        infos = [self.client.publish(f"gw/{COUNTY}/up/{self.device}/report", raw, qos=1) for raw in payloads]
+        for info in infos:
+            info.wait_for_publish(timeout=10)
 
     def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -140,6 +148,25 @@ def field_(sqlite_template: Template, tmp_path: Path) -> Iterator[Field]:
         for worker in setup.workers:
             worker.stop()
     api.runtime.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def field_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Field]:
+    """The field with a worker, on SQLite and on PostgreSQL (which refuses what SQLite would keep)."""
+    from tests.support.postgres import drop_database
+
+    template = request.getfixturevalue(f"{request.param}_template")
+    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
+    url = database_for_test(template, tmp_path, admin)
+    api, client = open_api(template, url)
+    with mosquitto() as broker, client:
+        setup = Field(api=api, broker=broker, template=template)
+        yield setup
+        for worker in setup.workers:
+            worker.stop()
+    api.runtime.engine.dispose()
+    if admin is not None:
+        drop_database(admin, url.rsplit("/", 1)[1])
 
 
 def worker_id(template: Template) -> str:
@@ -219,6 +246,88 @@ def test_bad_payloads_are_kept_and_answered(field_: Field) -> None:
     assert sorted(r.raw for r in rejects) == sorted(p for p, _ in BAD)  # each kept once
     assert all(r.channel == "mqtt" and r.device == phone.device for r in rejects)
     assert field_.count(IncidentRow) == 0
+    phone.close()
+
+
+class PoisonedStore(SqlIntakeStore):
+    """The real store, failing on what no test payload can make it fail on by itself any more: the
+    failure a bug or a database refusal would bring, for one report only."""
+
+    def create(self, entries: Sequence[IntakeEntry]) -> None:
+        if any(e.client_id.startswith("poison") for e in entries):
+            raise ValueError("this report breaks the store")
+        super().create(entries)
+
+
+def test_a_poisonous_report_is_rejected_and_its_batch_taken(field_on: Field) -> None:
+    """Bad payloads mixed into a batch of good ones: each bad one is refused with its reason and
+    kept, the good ones are stored and acked, and the intake goes on."""
+    runtime = field_on.api.runtime
+    runtime.intake.store = PoisonedStore(runtime.engine)
+    worker = field_on.start_worker()
+    phone = Phone(worker_id(field_on.template), field_on.broker.port)
+    good = [field_on.report(n=i % 10) for i in range(30)]
+    poison = {
+        "poison-1": msgspec.json.encode(field_on.report(id="poison-1")),
+        "nul": msgspec.json.encode(field_on.report(id="nul", text="摊位\u0000占道")),
+        "nested": b'{"id": "nested", "subject_id": ' + b"[" * 50_000,
+        "utf8": b'{"id": "utf8", "text": "\xff\xfe"}',
+    }
+    payloads = [msgspec.json.encode(r) for r in good]
+    for n, raw in enumerate(poison.values()):
+        payloads.insert(5 + 7 * n, raw)
+    started = time.monotonic()
+    phone.publish_all(payloads)
+    acks = phone.wait_for(len(payloads), timeout=30)
+    answered = time.monotonic() - started
+    by_id = {a["id"]: a for a in acks}
+    assert {r["id"] for r in good} <= {a["id"] for a in acks if a["status"] == "accepted"}
+    assert by_id["poison-1"]["status"] == "rejected"
+    assert "could not store" in by_id["poison-1"]["error"]
+    assert by_id["nul"]["status"] == "rejected" and "NUL" in by_id["nul"]["error"]
+    unnamed = [a for a in acks if a["id"] is None]  # the unreadable ones cannot be named
+    assert len(unnamed) == 2 and all(a["status"] == "rejected" for a in unnamed)
+    assert {"payload is not valid UTF-8", "Expected"} <= {
+        a["error"].split(" (")[0].split(" `")[0] for a in unnamed
+    }
+    assert answered < 15, answered
+    with Session(runtime.engine) as session:
+        stored = set(session.exec(select(IncidentRow.client_id)).all())
+        kept = {bytes(r.raw) for r in session.exec(select(RejectRow)).all()}
+    assert stored == {r["id"] for r in good}
+    assert set(poison.values()) <= kept  # each bad message kept with its raw bytes
+    assert worker.stalled() is None and worker.handler.is_alive()
+    # The intake goes on after the poison.
+    after = field_on.report(n=3)
+    phone.publish(after)
+    assert phone.wait_for(len(payloads) + 1)[-1]["status"] == "accepted"
+    phone.close()
+
+
+def test_the_intake_survives_an_ack_lost_with_the_broker(field_: Field) -> None:
+    """An ack published while the broker is away cannot be confirmed; the intake neither dies nor
+    stops, and /health tells a stopped intake from a running one."""
+    worker = field_.start_worker()
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    phone.publish(field_.report())
+    phone.wait_for(1)
+    field_.broker.stop()  # what the worker publishes now cannot reach the broker
+    deadline = time.monotonic() + 10
+    while worker.connected.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lost = worker.client.publish(f"gw/{COUNTY}/down/{phone.device}/ack", b"{}", qos=1)
+    assert lost.rc != mqtt.MQTT_ERR_SUCCESS
+    worker.unconfirmed.append(lost)  # as a batch answered in that moment leaves it
+    field_.broker.start()
+    assert worker.connected.wait(20)
+    phone.close()
+    phone = Phone(worker_id(field_.template), field_.broker.port)  # a phone of the broker's new life
+    phone.publish(field_.report(n=1))
+    assert phone.wait_for(1)[-1]["status"] == "accepted"  # a batch after the lost ack is answered
+    assert worker.handler.is_alive() and worker.stalled() is None
+    worker.stop()  # waits for the acks in flight; the lost one does not make it raise
+    assert worker.stalled() == "the intake has stopped"
+    field_.workers.remove(worker)
     phone.close()
 
 
@@ -317,6 +426,23 @@ def test_two_workers_share_the_load_without_duplicates(field_: Field) -> None:
     phone.close()
 
 
+def test_a_worker_switched_to_the_shared_group_takes_each_report_once(field_: Field) -> None:
+    """The same client id, first plain, then in the shared group: the old subscription goes."""
+    plain = field_.start_worker("gridwatch-ingest-switch")
+    plain.stop()
+    field_.workers.remove(plain)
+    shared = field_.start_worker("gridwatch-ingest-switch", shared=True)
+    phone = Phone(worker_id(field_.template), field_.broker.port)
+    sent = [field_.report(n=i % 10) for i in range(10)]
+    for report in sent:
+        phone.publish(report)
+    acks = phone.wait_for(len(sent))
+    time.sleep(1)  # a second delivery of each would be answered by now
+    assert len(phone.acks) == len(sent) and all(a["status"] == "accepted" for a in acks)
+    assert shared.handled == len(sent)
+    phone.close()
+
+
 def test_a_database_restart_mid_stream_loses_nothing(
     postgres_template: Template, postgres_admin_url: str, tmp_path: Path
 ) -> None:
@@ -377,7 +503,12 @@ def test_the_workers_health_and_metrics_endpoint(field_: Field) -> None:
     try:
         health = httpx.get(f"{base}/health")
         assert health.status_code == 200
-        assert health.json() == {"status": "ok", "broker": "connected", "handled": 0}
+        assert health.json() == {
+            "status": "ok",
+            "broker": "connected",
+            "intake": "taking messages",
+            "handled": 0,
+        }
         phone = Phone(worker_id(field_.template), field_.broker.port)
         for n in range(3):
             phone.publish(field_.report(n=n))
