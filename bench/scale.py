@@ -55,7 +55,7 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subproces
         port = free_port()
         health.append(f"http://127.0.0.1:{port}/health")
         worker_env = env | {
-            "GRIDWATCH_INGEST_CLIENT_ID": f"bench-ingest-{n}",
+            "GRIDWATCH_INGEST_CLIENT_ID": f"gridwatch-bench-ingest-{n}",
             "GRIDWATCH_METRICS_PORT": str(port),
         }
         with (logs / f"ingest-{count}-{n}.log").open("ab") as out:

@@ -8,7 +8,8 @@
 | worker | worker:{id}                  | report; read its own reports and its township's data      |
 | device | device:{id}                  | send alerts, nothing else                                 |
 
-Tokens are random; only their SHA-256 digest is stored.
+Tokens are random; only their SHA-256 digest is stored. A scope must name a place, unit or person
+loaded here, when the token is made and on every request; a revoked token is refused at once.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import secrets
 
 import msgspec
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from server.db.tables import TokenRow, UnitRow, WorkerRow
+from grid.errors import NotFound
+from server.db.tables import CountyRow, DeviceRow, TokenRow, TownshipRow, UnitRow, WorkerRow
 
 TOKEN_PREFIX = "gw_"
 
@@ -83,16 +85,22 @@ def parse_scope(role: Role, scope: str) -> tuple[str, str]:
 
 
 def resolve(session: Session, role: Role, scope: str, token_id: int | None = None) -> Principal:
-    """Check the scope names something that exists and find where it sits."""
+    """Check the scope names something loaded here and find where it sits."""
     kind, ident = parse_scope(role, scope)
-    county, township = ident[:6], None
+    township: str | None = None
     if kind == "county":
         if len(ident) != 6 or not ident.isdigit():
             raise ScopeError(f"county code must be 6 digits: {ident!r}")
+        if session.get(CountyRow, ident) is None:
+            raise ScopeError(f"no county {ident} is loaded here")
+        county = ident
     elif kind == "township":
         if len(ident) != 9 or not ident.isdigit():
             raise ScopeError(f"township code must be 9 digits: {ident!r}")
-        township = ident
+        place = session.get(TownshipRow, ident)
+        if place is None:
+            raise ScopeError(f"no township {ident} is loaded here")
+        county, township = place.county, ident
     elif kind == "unit":
         unit = session.get(UnitRow, ident)
         if unit is None:
@@ -104,6 +112,11 @@ def resolve(session: Session, role: Role, scope: str, token_id: int | None = Non
         if worker is None:
             raise ScopeError(f"no worker {ident!r}")
         township, county = worker.township, worker.township[:6]
+    else:
+        device = session.get(DeviceRow, ident)
+        if device is None:
+            raise ScopeError(f"no device {ident!r}")
+        township, county = device.township, device.township[:6]
     return Principal(
         role=role, scope_kind=kind, scope_id=ident, county=county, township=township, token_id=token_id
     )
@@ -148,3 +161,33 @@ def authenticate(engine: Engine, token: str, now: dt.datetime) -> Principal:
             return resolve(session, Role(row.role), row.scope, row.id)
         except ScopeError as exc:
             raise TokenRejected(f"token scope no longer valid: {exc}") from None
+
+
+def token_county(session: Session, row: TokenRow) -> str | None:
+    """The county a token's scope sits in; None once its scope names nothing here."""
+    try:
+        return resolve(session, Role(row.role), row.scope).county
+    except ScopeError:
+        return None
+
+
+def list_tokens(session: Session, county: str | None = None) -> list[TokenRow]:
+    """Every token, oldest first, or only those whose scope sits in `county`."""
+    rows = session.exec(select(TokenRow).order_by(col(TokenRow.id))).all()
+    return [r for r in rows if county is None or token_county(session, r) == county]
+
+
+def token_row(session: Session, token_id: int) -> TokenRow:
+    row = session.get(TokenRow, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}", f"没有令牌 {token_id}", token=token_id)
+    return row
+
+
+def revoke_token(session: Session, row: TokenRow) -> TokenRow:
+    """Revoke a token for good (again changes nothing): its next request is refused with 401."""
+    row.revoked = True
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row

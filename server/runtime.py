@@ -51,8 +51,8 @@ class Runtime:
         self.metrics = Metrics(self.engine, self.clock)
 
     def today(self) -> dt.date:
-        """Today in the county's time zone."""
-        return self.domains().calendar.local(self.clock()).date()
+        """Today in the county's time zone (the calendar is fixed: no database read)."""
+        return self.domains.calendar.local(self.clock()).date()
 
     def field_ingest(self, roster: SqlRoster | None = None) -> Ingest:
         """The MQTT side's pipeline: reports and alerts into the intake, pings into patrols."""

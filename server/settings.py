@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.acl import platform_client_id
 from sync.broker import BrokerAddress
 
 LOG_FORMATS = ("text", "json")
@@ -35,6 +36,14 @@ def _number(name: str, default: int, low: int = 0, high: int | None = None) -> i
     return value
 
 
+def _client_id(name: str, default: str) -> str:
+    raw = _env(name, default).strip()
+    try:
+        return platform_client_id(raw)
+    except ValueError as exc:
+        raise SettingsError(f"GRIDWATCH_{name}: {exc}") from None
+
+
 def _choice(name: str, default: str, choices: tuple[str, ...], upper: bool = False) -> str:
     raw = _env(name, default).strip()
     value = raw.upper() if upper else raw.lower()
@@ -55,8 +64,12 @@ class Settings:
     # For mqtts://: the CA that signed the broker's certificate (a county's own); empty: the system's.
     mqtt_ca_file: str = field(default_factory=lambda: _env("MQTT_CA_FILE", ""))
     embedded_mqtt_port: int = field(default_factory=lambda: _number("EMBEDDED_MQTT_PORT", 1883, 1, 65535))
-    # Fixed, so a restarted worker picks up its persistent session and nothing queued is lost.
-    ingest_client_id: str = field(default_factory=lambda: _env("INGEST_CLIENT_ID", "gridwatch-ingest-1"))
+    # Fixed, so a restarted process picks up its persistent session and nothing queued is lost; one
+    # per process, for the broker ends a session when another client connects with its id.
+    ingest_client_id: str = field(
+        default_factory=lambda: _client_id("INGEST_CLIENT_ID", "gridwatch-ingest-1")
+    )
+    serve_client_id: str = field(default_factory=lambda: _client_id("SERVE_CLIENT_ID", "gridwatch-serve-1"))
     # Where `gridwatch ingest` serves its Prometheus metrics (on GRIDWATCH_HOST); 0 turns it off.
     metrics_port: int = field(default_factory=lambda: _number("METRICS_PORT", 9100, 0, 65535))
     media_dir: Path = field(default_factory=lambda: Path(_env("MEDIA_DIR", "media")))

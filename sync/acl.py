@@ -1,13 +1,19 @@
 """Mosquitto password and ACL files from the roster: every sender may publish only under its own
 `up/{d}` (and a worker's OwnTracks app only as its own user) and read only its own `down/{d}` (and
-its phone's OwnTracks commands); the ingest account reads all up-topics, writes acks, tasks, events
-and OwnTracks commands."""
+its phone's OwnTracks commands); the platform's account reads all up-topics, writes acks, tasks,
+events and OwnTracks commands.
+
+Phones and the platform log in on separate listeners (deploy/mosquitto/mosquitto.conf), each with
+its own password file: on the phones' listener a client's id is its user name, so no phone can
+connect with one of the platform's client ids and take its session. Those ids, and the platform's
+account, start with PLATFORM_PREFIX, which no roster id may."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +23,18 @@ from sync.topics import PREFIX
 # Mosquitto reads the iteration count from each line; its own default (101) is far too low.
 ITERATIONS = 20_000
 INGEST_USER = "gridwatch-ingest"
+PLATFORM_PREFIX = "gridwatch-"
+_CLIENT_ID = re.compile(rf"{PLATFORM_PREFIX}[A-Za-z0-9._-]+")
+
+
+def platform_client_id(value: str) -> str:
+    """`value` if it can be a platform process's MQTT client id, else ValueError saying why."""
+    if not _CLIENT_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a platform client id: it must start with {PLATFORM_PREFIX!r} and "
+            "hold only letters, digits, '.', '_' and '-'"
+        )
+    return value
 
 
 def password_line(user: str, password: str, salt: bytes | None = None) -> str:
@@ -55,15 +73,25 @@ def write_broker_files(
     ingest_user: str = INGEST_USER,
     ingest_password: str | None = None,
 ) -> dict[str, str]:
-    """Write `passwords`, `acl` and `credentials.csv` (new random passwords, for provisioning).
-    The ingest account keeps `ingest_password` when one is given: the one the platform's processes
-    already have in GRIDWATCH_MQTT_URL."""
-    folder.mkdir(parents=True, exist_ok=True)
-    credentials = {user: secrets.token_urlsafe(18) for user in [ingest_user, *sorted(set(senders))]}
+    """Write `passwords` (the phones' and cameras' listener), `platform-passwords` (the platform's
+    listener), `acl` (both) and `credentials.csv` (new random passwords, for provisioning). The
+    platform's account keeps `ingest_password` when one is given: the one the platform's processes
+    already have in GRIDWATCH_MQTT_URL. ValueError, before anything is written, for a sender whose
+    id is the platform's."""
+    phones = sorted(set(senders))
+    taken = [s for s in phones if s.startswith(PLATFORM_PREFIX) or s == ingest_user]
+    if taken:
+        raise ValueError(
+            f"{', '.join(taken)}: ids starting with {PLATFORM_PREFIX!r} (or {ingest_user!r}) are the "
+            "platform's broker logins and client ids; rename these workers or devices"
+        )
+    credentials = {user: secrets.token_urlsafe(18) for user in [ingest_user, *phones]}
     if ingest_password:
         credentials[ingest_user] = ingest_password
+    folder.mkdir(parents=True, exist_ok=True)
     for name, text in (
-        ("passwords", "\n".join(password_line(u, p) for u, p in credentials.items()) + "\n"),
+        ("passwords", "".join(password_line(u, credentials[u]) + "\n" for u in phones)),
+        ("platform-passwords", password_line(ingest_user, credentials[ingest_user]) + "\n"),
         ("acl", acl_text(ingest_user)),
         ("credentials.csv", "id,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items())),
     ):

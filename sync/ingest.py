@@ -53,6 +53,9 @@ BATCH_WAIT_SECONDS = 0.02
 RECEIVE_MAXIMUM = 1000
 # After a failed batch, wait this long before reconnecting for redelivery.
 RETRY_SECONDS = 1.0
+# MQTT 5's reason when another client logs in with this one's id. Mosquitto 2.0 closes the socket
+# without it, so there a takeover shows as a disconnect every second or two.
+SESSION_TAKEN_OVER = 142
 # Messages waiting this long without a batch done mean the intake is stuck: /health says so.
 STALL_SECONDS = 30.0
 # What to publish in answer: (topic, payload).
@@ -403,7 +406,7 @@ class MqttIngest:
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
-        self.client.on_disconnect = lambda *_: self.connected.clear()
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
@@ -414,6 +417,22 @@ class MqttIngest:
         self.refusal = None
         client.unsubscribe(self.former_filters)
         client.subscribe([(f, 1) for f in self.topic_filters])
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        if self.stopping.is_set():
+            return
+        if getattr(reason, "value", None) == SESSION_TAKEN_OVER:
+            log.error(
+                "the broker gave this worker's session (client id %s) to another client: %s; two "
+                "processes share the id, or something logs in with it on the platform's listener",
+                self.client_id,
+                reason,
+            )
+        else:
+            log.warning("disconnected from the broker at %s (%s); reconnecting", self.broker, reason)
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: Any, _mid: Any, reasons: Any, _props: Any

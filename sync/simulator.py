@@ -4,6 +4,11 @@ Workers patrol their own cells (pings, often batched) and report what they find;
 alerts (some repeats within the merge window, some below the confidence threshold); a share of the
 messages is garbage, as phones in the field do send. Every message is published at QoS 1 and the
 acks coming back are counted, so the run ends with what was acknowledged and how fast.
+
+The simulated phones keep the end-to-end rule (docs/asyncapi.yaml): a report or alert is safe once
+the platform's ack arrives, sent after its commit, never on the broker's PUBACK, which a broker
+crash can undo. Each is kept until its ack and sent again, with the same id, until it comes; the
+platform answers a repeated id with the first answer (`duplicate`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,21 @@ import msgspec
 import numpy as np
 import paho.mqtt.client as mqtt
 import shapely
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from shapely.geometry.base import BaseGeometry
 
 from grid.subjects import Device
 from sync.broker import BrokerAddress
 from sync.topics import PREFIX
+
+# With no ack this long after it was sent, a report or alert is sent again.
+RESEND_SECONDS = 10.0
+# A PUBACK saying the broker passed the message to nobody (16, as after a broker restart before the
+# ingest workers are back) or refused it (128 and up): the report is sent again this soon.
+REFUSED_RESEND_SECONDS = 1.0
+NO_MATCHING_SUBSCRIBERS = 16
+# Ids answered lately, to tell a second answer to a report sent twice from an answer to garbage.
+ANSWERED_KEPT = 100_000
 
 # What grid workers report most (minor categories of the bundled catalog) and what they write.
 REPORTED = ["0501", "0502", "0101", "0102", "0104", "0302", "0202"]
@@ -47,19 +61,38 @@ class FieldWorker:
 
 
 @dataclass
+class Unanswered:
+    """A report or alert kept until the platform answers it."""
+
+    topic: str
+    payload: bytes
+    first_sent: float
+    # When to send it again.
+    due: float
+
+
+@dataclass
 class Tally:
+    # Messages by kind, each counted once however often it was sent.
     published: Counter[str] = field(default_factory=Counter)
+    # The first answer to each report and alert, and every answer to a bad message.
     acks: Counter[str] = field(default_factory=Counter)
+    # PUBACKs that said the broker passed a message to nobody or refused it, by reason.
+    refused: Counter[str] = field(default_factory=Counter)
+    resent: int = 0
+    # From a report's first sending to its first answer.
     latencies: list[float] = field(default_factory=list)
-    sent_at: dict[str, float] = field(default_factory=dict)
+    unanswered: dict[str, Unanswered] = field(default_factory=dict)
+    # In the order answered (a dict keeps it), the oldest dropped past ANSWERED_KEPT.
+    answered: dict[str, None] = field(default_factory=dict)
+    bad_answered: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def owed(self) -> int:
-        """Acks still to come: those of tracked ids, and of bad messages, whose ack carries no id we
-        sent (every report, alert and bad message is answered; pings by PUBACK alone)."""
-        answered = self.published["report"] + self.published["alert"] + self.published["bad"]
-        return max(len(self.sent_at), answered - sum(self.acks.values()))
+        """Acks still to come: those of the reports and alerts kept, and of bad messages (sent once;
+        their acks carry no id of ours). Good pings are answered by PUBACK alone."""
+        return len(self.unanswered) + max(0, self.published["bad"] - self.bad_answered)
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -67,6 +100,8 @@ class Tally:
             "published": dict(self.published),
             "acks": dict(self.acks),
             "awaiting_ack": self.owed,
+            "resent": self.resent,
+            "refused": dict(self.refused),
             "ack_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
             "ack_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
         }
@@ -83,6 +118,10 @@ class FieldSimulator:
         seed: int = 1,
         bad_share: float = 0.03,
         clock: Any = None,
+        resend_seconds: float = RESEND_SECONDS,
+        # MQTT 5 says in each PUBACK whether the broker passed the message on; the embedded broker
+        # speaks 3.1.1 only.
+        protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
     ) -> None:
         if not workers:
             raise ValueError("no workers with cells to simulate")
@@ -90,34 +129,71 @@ class FieldSimulator:
         self.workers = list(workers)
         self.cameras = list(cameras)
         self.bad_share = bad_share
+        self.resend_seconds = resend_seconds
         self.rng = np.random.default_rng(seed)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.tally = Tally()
+        # Which report each PUBACK answers, and the PUBACKs that came back refused (under the lock).
+        self.sending: dict[int, str] = {}
+        self.refused_mids: list[int] = []
+        self.refusal: str | None = None
+        self.subscribed = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"gridwatch-simulator-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv311,
+            client_id=f"field-simulator-{uuid.uuid4().hex[:8]}",
+            protocol=protocol,
         )
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_ack
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.on_publish = self._on_publish
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)  # back soon after a broker restart
         broker.connect(self.client)
         self.client.loop_start()
-        self.client.subscribe(f"{PREFIX}/{county}/down/+/ack", qos=1)
-        if not subscribed.wait(10):  # acks to reports sent before the SUBACK would go uncounted
+        if not self.subscribed.wait(10):  # acks to reports sent before the SUBACK would go uncounted
             self.close()
+            if self.refusal is not None:
+                raise ConnectionError(f"the broker at {broker} refused the simulator: {self.refusal}")
             raise ConnectionError(f"the broker at {broker} did not confirm the subscription to the acks")
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            self.refusal = str(reason)
+            return
+        # On every connection: after a broker restart the session, and its subscription, may be gone.
+        client.subscribe(f"{PREFIX}/{self.county}/down/+/ack", qos=1)
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: Any, reasons: Any, _p: Any) -> None:
+        if any(r.is_failure for r in reasons):
+            self.refusal = f"the subscription to the acks: {', '.join(str(r) for r in reasons)}"
+            return
+        self.subscribed.set()
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        # paho holds its own lock here: never publish while holding the tally's.
+        if reason.value == NO_MATCHING_SUBSCRIBERS or reason.is_failure:
+            with self.tally.lock:
+                self.tally.refused[str(reason)] += 1
+                self.refused_mids.append(mid)
 
     def _on_ack(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
             ack = msgspec.json.decode(message.payload)
         except msgspec.DecodeError:
             return
+        key = str(ack.get("id"))
         with self.tally.lock:
+            if key in self.tally.answered:
+                return  # a report sent again got its answer twice
             self.tally.acks[str(ack.get("status"))] += 1
-            sent = self.tally.sent_at.pop(str(ack.get("id")), None)
-            if sent is not None:
-                self.tally.latencies.append(time.monotonic() - sent)
+            kept = self.tally.unanswered.pop(key, None)
+            if kept is None:
+                self.tally.bad_answered += 1
+            else:
+                self.tally.answered[key] = None
+                if len(self.tally.answered) > ANSWERED_KEPT:
+                    del self.tally.answered[next(iter(self.tally.answered))]
+                self.tally.latencies.append(time.monotonic() - kept.first_sent)
 
     def _point(self, cell: BaseGeometry) -> tuple[float, float]:
         minx, miny, maxx, maxy = cell.bounds
@@ -130,8 +206,34 @@ class FieldSimulator:
         with self.tally.lock:
             self.tally.published[kind] += 1
             if client_id is not None:
-                self.tally.sent_at[client_id] = time.monotonic()
-        self.client.publish(topic, payload, qos=1)
+                now = time.monotonic()
+                self.tally.unanswered[client_id] = Unanswered(topic, payload, now, now + self.resend_seconds)
+        self._send(topic, payload, client_id)
+
+    def _send(self, topic: str, payload: bytes, client_id: str | None) -> None:
+        info = self.client.publish(topic, payload, qos=1)
+        if client_id is not None:
+            with self.tally.lock:
+                self.sending[info.mid] = client_id
+
+    def resend(self) -> None:
+        """Send again what is due: unanswered for `resend_seconds`, or refused by the broker. Not
+        while disconnected: paho sends what it holds once the connection is back."""
+        now = time.monotonic()
+        with self.tally.lock:
+            for mid in self.refused_mids:
+                kept = self.tally.unanswered.get(self.sending.pop(mid, ""))
+                if kept is not None:
+                    kept.due = min(kept.due, now + REFUSED_RESEND_SECONDS)
+            self.refused_mids.clear()
+            if not self.client.is_connected():
+                return
+            due = [(k, u) for k, u in self.tally.unanswered.items() if u.due <= now]
+            for _, kept in due:
+                kept.due = now + self.resend_seconds
+            self.tally.resent += len(due)
+        for client_id, kept in due:
+            self._send(kept.topic, kept.payload, client_id)
 
     def one(self) -> None:
         """Publish one message of a random kind."""
@@ -191,15 +293,17 @@ class FieldSimulator:
             while sent < due:
                 self.one()
                 sent += 1
-            stop.wait(max(0.0, (sent / rate) - (time.monotonic() - start)))
+            self.resend()
+            stop.wait(max(0.0, min(0.1, (sent / rate) - (time.monotonic() - start))))
 
     def settle(self, timeout: float) -> None:
-        """Wait for the acks still owed."""
+        """Wait for the acks still owed, sending again what is due."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.tally.lock:
                 if not self.tally.owed:
                     return
+            self.resend()
             time.sleep(0.1)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,8 +70,14 @@ def postgres_template(postgres_admin_url: str, county: Dataset):  # type: ignore
     return postgres_template(postgres_admin_url, county)
 
 
+@pytest.fixture
+def engine_options() -> dict[str, Any]:
+    """Options for the `api` fixture's engine; a module overrides this fixture to change the pool."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def api(request: pytest.FixtureRequest, tmp_path: Path, engine_options: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The API on a fresh copy of the loaded database, once on SQLite and once on PostgreSQL."""
     from tests.support.api import database_for_test, open_api
     from tests.support.postgres import drop_database
@@ -78,7 +85,9 @@ def api(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-unty
     template = request.getfixturevalue(f"{request.param}_template")
     admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
     url = database_for_test(template, tmp_path, admin)
-    handle, client = open_api(template, url, media_dir=tmp_path / "media", media_max_bytes=200_000)
+    handle, client = open_api(
+        template, url, engine_options, media_dir=tmp_path / "media", media_max_bytes=200_000
+    )
     with client:
         yield handle
     handle.runtime.engine.dispose()

@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
 from server.api.problems import HANDLERS
+from server.api.schemas import JsonRequest
 from server.api.security import PUBLIC_PATHS, BearerAuth
 from server.events.controller import EventController
 from server.field.controller import RejectController
@@ -23,6 +24,7 @@ from server.patrols.controller import PatrolController
 from server.reference.controller import ReferenceController
 from server.runtime import Runtime
 from server.sweeps.controller import SweepController
+from server.tokens.controller import TokenController
 from server.whistles.controller import WhistleController
 
 
@@ -40,6 +42,7 @@ def create_app(runtime: Runtime) -> Litestar:
             RejectController,
             PatrolController,
             ReferenceController,
+            TokenController,
         ],
         state=State({"runtime": runtime}),
         dependencies={
@@ -50,6 +53,7 @@ def create_app(runtime: Runtime) -> Litestar:
         },
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        request_class=JsonRequest,
         # The process configures logging once for every library (server/ops/logs.py); Litestar's own
         # configuration would replace the root handler with its text format.
         logging_config=None,

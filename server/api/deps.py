@@ -5,7 +5,7 @@ Handlers and providers name their dependencies explicitly (Litestar 3 stops infe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -28,7 +28,9 @@ def provide_runtime(state: State) -> Runtime:
     return runtime
 
 
-def provide_session(state: State) -> Iterator[Session]:
+async def provide_session(state: State) -> AsyncIterator[Session]:
+    # Async, so the session is closed on the event loop: a sync generator is closed in a worker
+    # thread, and the workers may all be waiting for the very connection this session holds.
     with Session(state.runtime.engine) as session:
         yield session
 
@@ -39,4 +41,4 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
 
 
 def provide_incidents(session: SessionDep, runtime: RuntimeDep) -> IncidentService:
-    return IncidentService(session, runtime.domains, runtime.clock)
+    return IncidentService(session, runtime.domains.on(session), runtime.clock)

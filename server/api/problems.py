@@ -27,7 +27,31 @@ from grid.sweep.plan import SweepRefused
 from server.media.store import MediaRefused
 
 PROBLEM = "application/problem+json"
+# What the HTTP layer's own refusals mean, in Chinese; their English detail (which names the field,
+# the township or the token's fault) follows it.
+STATUS_ZH = {
+    400: "请求格式有误",
+    401: "未认证（缺少令牌，或令牌无效、已过期、已吊销）",
+    403: "无权执行此操作，或超出您的范围",
+    404: "未找到",
+    405: "不支持该请求方法",
+    413: "请求体过大",
+}
 log = logging.getLogger("gridwatch.api")
+
+
+def in_chinese(status: int, detail: str) -> str:
+    lead = STATUS_ZH.get(status)
+    return f"{lead}：{detail}" if lead else detail
+
+
+class BadRequest(ValidationException):
+    """A malformed request (400) whose reason we can say in Chinese as well."""
+
+    def __init__(self, detail: str, detail_zh: str) -> None:
+        super().__init__(detail)
+        self.detail_zh = detail_zh
+
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -77,19 +101,35 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(request, 400, "invalid_request", "invalid request", str(exc.detail), errors=errors)
+    detail = str(exc.detail)
+    zh = exc.detail_zh if isinstance(exc, BadRequest) else in_chinese(400, detail)
+    return problem(request, 400, "invalid_request", "invalid request", detail, detail_zh=zh, errors=errors)
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    title = HTTPStatus(exc.status_code).phrase.lower()
+    status = exc.status_code
+    title = HTTPStatus(status).phrase.lower()
     # Every 400 is a malformed request, whichever layer noticed it.
-    code = "invalid_request" if exc.status_code == 400 else title.replace(" ", "_")
-    return problem(request, exc.status_code, code, title, str(exc.detail))
+    code = "invalid_request" if status == 400 else title.replace(" ", "_")
+    detail = str(exc.detail)
+    return problem(request, status, code, title, detail, detail_zh=in_chinese(status, detail))
+
+
+def log_unexpected(request: Request[Any, Any, Any]) -> None:
+    """Log the exception being handled, with the method and path only: the query may hold an api_key."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "internal", "internal error", "the server failed; the error was logged")
+    log_unexpected(request)
+    return problem(
+        request,
+        500,
+        "internal",
+        "internal error",
+        "the server failed; the error was logged",
+        detail_zh="服务器出错，错误已记录",
+    )
 
 
 HANDLERS = {

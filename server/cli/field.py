@@ -27,19 +27,37 @@ from server.reference.service import first_county_code, has_data
 @click.option(
     "--url", default=None, help="Default: GRIDWATCH_MQTT_URL, else the embedded broker on loopback."
 )
+@click.option(
+    "--resend-seconds",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Send a report again when its ack has not come this long after it was sent.",
+)
 def simulate(
-    workers: int, rate: float, duration: float, bad_share: float, seed: int, url: str | None
+    workers: int,
+    rate: float,
+    duration: float,
+    bad_share: float,
+    seed: int,
+    url: str | None,
+    resend_seconds: float,
 ) -> None:
     """Publish realistic reports, pings and alerts (and some garbage) from the loaded county's
-    workers and cameras, and print what was acknowledged. For the embedded broker or an open test
-    broker: it speaks for every worker, which a broker with the generated ACL refuses."""
+    workers and cameras, and print what was acknowledged. Like a phone, it keeps each report and
+    alert until the platform's ack and sends it again until the ack comes. For the embedded broker
+    or an open test broker: it speaks for every worker, which a broker with the generated ACL
+    refuses."""
     import json
+
+    from paho.mqtt.enums import MQTTProtocolVersion
 
     from server.field.service import FieldService
     from sync.simulator import FieldSimulator
 
     runtime = context.runtime()
     broker = context.broker(url, runtime.settings)
+    embedded = url is None and runtime.settings.broker() is None
     with Session(runtime.engine) as session:
         if not has_data(session):
             raise click.ClickException(
@@ -48,7 +66,16 @@ def simulate(
         county = first_county_code(session)
         field_workers, cameras = FieldService(session).simulated(workers)
     try:
-        simulator = FieldSimulator(county, field_workers, cameras, broker, seed=seed, bad_share=bad_share)
+        simulator = FieldSimulator(
+            county,
+            field_workers,
+            cameras,
+            broker,
+            seed=seed,
+            bad_share=bad_share,
+            resend_seconds=resend_seconds,
+            protocol=MQTTProtocolVersion.MQTTv311 if embedded else MQTTProtocolVersion.MQTTv5,
+        )
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot simulate against {broker}: {exc}") from None
     click.echo(
@@ -66,10 +93,11 @@ def simulate(
 def mqtt_acl(out: Path) -> None:
     """Write Mosquitto's password and ACL files from the worker and device roster.
 
-    Every worker and device gets a new random password (credentials.csv, for provisioning); each may
-    publish only under its own gw/{c}/up/{id}/ and read only its own gw/{c}/down/{id}/. The platform's
-    own account is the user and password of GRIDWATCH_MQTT_URL when it has them (else
-    gridwatch-ingest with a new password).
+    Every worker and device gets a new random password (credentials.csv, for provisioning) in
+    `passwords`, for the phones' listener; each may publish only under its own gw/{c}/up/{id}/ and
+    read only its own gw/{c}/down/{id}/. The platform's own account, alone in `platform-passwords`
+    for the platform's listener, is the user and password of GRIDWATCH_MQTT_URL when it has them
+    (else gridwatch-ingest with a new password).
     """
     from server.field.service import FieldService
     from sync.acl import INGEST_USER, write_broker_files
@@ -79,5 +107,11 @@ def mqtt_acl(out: Path) -> None:
     user = platform.username if platform and platform.username else INGEST_USER
     with Session(runtime.engine) as session:
         senders = FieldService(session).senders()
-    credentials = write_broker_files(out, senders, user, platform.password if platform else None)
-    click.echo(f"wrote {out}/passwords, {out}/acl and {out}/credentials.csv for {len(credentials)} accounts")
+    try:
+        credentials = write_broker_files(out, senders, user, platform.password if platform else None)
+    except ValueError as exc:
+        raise click.ClickException(f"nothing written: {exc}") from None
+    click.echo(
+        f"wrote {out}/passwords, {out}/platform-passwords, {out}/acl and {out}/credentials.csv "
+        f"for {len(credentials)} accounts"
+    )

@@ -6,6 +6,14 @@ import click
 
 from server.cli import context
 from server.db import migrate as db_migrate
+from sync.acl import platform_client_id
+
+
+def _client_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else platform_client_id(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
@@ -23,7 +31,9 @@ from server.db import migrate as db_migrate
     "--field/--no-field",
     default=True,
     show_default=True,
-    help="Take MQTT reports here too (and relay events); without GRIDWATCH_MQTT_URL on an embedded broker.",
+    help="Take MQTT reports here too (and relay events), as GRIDWATCH_SERVE_CLIENT_ID; without "
+    "GRIDWATCH_MQTT_URL on an embedded broker. Off where `gridwatch ingest` workers run: both would "
+    "take every report.",
 )
 def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: bool) -> None:
     """Run the HTTP API (Litestar on uvicorn) on the embedded defaults or GRIDWATCH_* settings."""
@@ -49,7 +59,7 @@ def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: 
         if loaded:
             click.echo("loaded the synthetic demo county (seed 1)")
         click.echo(f"demo admin token: {token}")
-    side = FieldSide(runtime, settings.broker(), settings.ingest_client_id)
+    side = FieldSide(runtime, settings.broker(), settings.serve_client_id)
     if field:
         try:
             broker = side.start()
@@ -83,7 +93,10 @@ def serve(host: str | None, port: int | None, demo: bool, migrate: bool, field: 
     help="Default: GRIDWATCH_MQTT_URL, else the embedded broker of `serve` on loopback.",
 )
 @click.option(
-    "--client-id", default=None, help="Default: GRIDWATCH_INGEST_CLIENT_ID; keep it fixed per worker."
+    "--client-id",
+    default=None,
+    callback=_client_id,
+    help="Default: GRIDWATCH_INGEST_CLIENT_ID; gridwatch-…, fixed per worker and never shared.",
 )
 @click.option("--shared", is_flag=True, help="Join the $share/gridwatch group (several workers, scale-out).")
 def ingest(url: str | None, client_id: str | None, shared: bool) -> None:

@@ -31,7 +31,7 @@ from server.incidents.schemas import (
     ReportIn,
     RerouteIn,
 )
-from server.incidents.scope import check_scope, limit_to_scope
+from server.incidents.scope import check_report_place, check_scope, limit_to_scope
 from server.incidents.service import IncidentFilter
 from server.runtime import new_incident_id
 
@@ -116,9 +116,8 @@ class IncidentController(Controller):
             reporter=principal.scope_id if principal.role is Role.WORKER else None,
             urgent=data.urgent,
         )
+        check_report_place(principal, report, runtime.intake)
         outcome = runtime.intake.submit(report, new_incident_id)
-        if principal.role is Role.DUTY and not principal.sees_township(outcome.incident.township):
-            raise deny("the reported place is outside your township")
         incident = outcome.incident
         out = incident_out(incident, None, runtime.domains().catalog, runtime.clock())
         out.probable_duplicate_of = outcome.probable_duplicate_of
@@ -157,7 +156,7 @@ class IncidentController(Controller):
         )
         limit_to_scope(where, principal, township, unit)
         rows, total = incidents.search(where, limit, offset)
-        catalog, now = runtime.domains().catalog, runtime.clock()
+        catalog, now = incidents.domain().catalog, runtime.clock()
         items = [
             incident_out(i, r, catalog, now) for i, r in zip(incidents.incidents_of(rows), rows, strict=True)
         ]
@@ -176,7 +175,7 @@ class IncidentController(Controller):
         incident = incidents.get(incident_id)
         explanation = incident.assignment.explanation if incident.assignment else None
         return IncidentDetail(
-            incident=incident_out(incident, row, runtime.domains().catalog, runtime.clock()),
+            incident=incident_out(incident, row, incidents.domain().catalog, runtime.clock()),
             explanation_zh=explanation.text_zh if explanation else None,
             explanation_en=explanation.text_en if explanation else None,
             assignments=[
@@ -243,7 +242,7 @@ class IncidentController(Controller):
             raise deny(f"{action.value} is done by the responsible unit")
         after = incidents.apply(incident_id, action, principal.actor, data.reason, data.duplicate_of)
         runtime.metrics.transitions.labels(action=action.value).inc()
-        return incident_out(after, incidents.row(incident_id), runtime.domains().catalog, runtime.clock())
+        return incident_out(after, incidents.row(incident_id), incidents.domain().catalog, runtime.clock())
 
     @post(
         "/{incident_id:str}/reroute",
@@ -266,4 +265,4 @@ class IncidentController(Controller):
         check_scope(principal, row, incidents)
         after = incidents.reroute(incident_id, data.lead, principal.actor, data.reason)
         runtime.metrics.transitions.labels(action=Action.REROUTE.value).inc()
-        return incident_out(after, incidents.row(incident_id), runtime.domains().catalog, runtime.clock())
+        return incident_out(after, incidents.row(incident_id), incidents.domain().catalog, runtime.clock())

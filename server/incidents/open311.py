@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 (JSON), so existing Open311 clients and hotline bridges can report.
 
 Minor categories are the services. `api_key` is a Gridwatch token (query, form field or bearer
-header). Errors follow the spec: a list of {code, description} with the HTTP status as the code.
+header). Errors follow the spec: a list of {code, description} with the HTTP status as the code,
+and the description in Chinese beside it (`description_zh`).
 """
 
 from __future__ import annotations
@@ -10,20 +11,23 @@ import datetime as dt
 import math
 import uuid
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, RawBody
 
 from grid.domain import Domain
 from grid.errors import DomainError, NotFound
 from grid.incident import TERMINAL_STATES, Incident, IncidentState, Source
 from grid.intake import Report
 from server.api.deps import RuntimeDep, SessionDep
+from server.api.problems import in_chinese, log_unexpected
 from server.api.security import township_scope
 from server.auth import Principal, Role, TokenRejected, authenticate
 from server.db.tables import IncidentRow
+from server.incidents.scope import check_report_place
 from server.incidents.service import IncidentFilter, IncidentService
 from server.runtime import Runtime
 
@@ -31,24 +35,27 @@ REPORTERS = (Role.ADMIN, Role.DUTY, Role.WORKER)
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, description_zh: str) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.description_zh = description_zh
 
 
-def _error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def _error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, Open311Error):
-        status, description = exc.status, exc.description
+        status, en, zh = exc.status, exc.description, exc.description_zh
     elif isinstance(exc, NotFound):
-        status, description = 404, exc.message_en
+        status, en, zh = 404, exc.message_en, exc.message_zh
     elif isinstance(exc, DomainError):
-        status, description = 400, exc.message_en
+        status, en, zh = 400, exc.message_en, exc.message_zh
     elif isinstance(exc, HTTPException):
-        status, description = exc.status_code, str(exc.detail)
+        status, en = exc.status_code, str(exc.detail)
+        zh = in_chinese(status, en)
     else:
-        status, description = 500, "the server failed; the error was logged"
-    return Response([{"code": status, "description": description}], status_code=status)
+        log_unexpected(request)
+        status, en, zh = 500, "the server failed; the error was logged", "服务器出错，错误已记录"
+    return Response([{"code": status, "description": en, "description_zh": zh}], status_code=status)
 
 
 def _principal(
@@ -58,21 +65,33 @@ def _principal(
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     key = key or (bearer.strip() if scheme.lower() == "bearer" else None)
     if not key:
-        raise Open311Error(403, "api_key is required")
+        raise Open311Error(403, "api_key is required", "缺少 api_key")
     try:
         return authenticate(runtime.engine, str(key), runtime.clock())
     except TokenRejected as exc:
-        raise Open311Error(403, f"api_key refused: {exc}") from None
+        raise Open311Error(403, f"api_key refused: {exc}", "api_key 无效、已过期或已吊销") from None
 
 
-def _number(form: dict[str, Any], name: str) -> float:
+def _form(body: bytes) -> dict[str, str]:
+    """The form, decoded strictly: Litestar's own parse turns bad UTF-8 into U+FFFD silently."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise Open311Error(400, "the form is not valid UTF-8", "表单不是有效的 UTF-8 编码") from None
+    if any("\x00" in k or "\x00" in v for k, v in pairs):
+        # PostgreSQL cannot store a NUL in text.
+        raise Open311Error(400, "the form holds a NUL character", "表单含有空字符（NUL）")
+    return dict(pairs)
+
+
+def _number(form: dict[str, str], name: str) -> float:
     raw = form.get(name)
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise Open311Error(400, f"{name} must be a number") from None
+        raise Open311Error(400, f"{name} must be a number", f"{name} 必须是数值") from None
     if not math.isfinite(value):
-        raise Open311Error(400, f"{name} must be a finite number")
+        raise Open311Error(400, f"{name} must be a finite number", f"{name} 必须是有限数值")
     return value
 
 
@@ -134,39 +153,47 @@ class Open311Controller(Controller):
         try:
             category = runtime.domains().catalog.category(code)
         except DomainError:
-            raise Open311Error(404, f"no service {code}") from None
+            raise Open311Error(404, f"no service {code}", f"没有服务 {code}") from None
         return {"service_code": category.code, "attributes": []}
 
     @post("/requests.json", sync_to_thread=True)
     def create(
         self,
         request: Request[Any, Any, Any],
+        # Declared for the schema; the handler reads the raw body (see _form).
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        body: RawBody,
         runtime: RuntimeDep,
     ) -> list[dict[str, Any]]:
-        principal = _principal(request, runtime, data)
+        form = _form(body)
+        principal = _principal(request, runtime, form)
         if principal.role not in REPORTERS:
-            raise Open311Error(403, f"role {principal.role.value} may not report")
-        code = str(data.get("service_code") or "")
+            raise Open311Error(
+                403, f"role {principal.role.value} may not report", f"角色 {principal.role.value} 不能上报"
+            )
+        code = form.get("service_code") or ""
         if not code:
-            raise Open311Error(400, "service_code is required")
-        if "lat" not in data or "long" not in data:
-            raise Open311Error(400, "lat and long are required (address_string alone is not geocoded here)")
-        media = str(data.get("media_url") or "")
+            raise Open311Error(400, "service_code is required", "缺少 service_code")
+        if "lat" not in form or "long" not in form:
+            raise Open311Error(
+                400,
+                "lat and long are required (address_string alone is not geocoded here)",
+                "须提供 lat 和 long（此处不对 address_string 做地理编码）",
+            )
+        media = form.get("media_url") or ""
         report = Report(
             device=f"open311:{principal.actor}",
-            client_id=str(data.get("client_id") or uuid.uuid4().hex),
+            client_id=form.get("client_id") or uuid.uuid4().hex,
             source=Source.OPEN311,
             category=code,
-            lon=_number(data, "long"),
-            lat=_number(data, "lat"),
+            lon=_number(form, "long"),
+            lat=_number(form, "lat"),
             ts=runtime.clock(),
-            text=str(data.get("description") or "")[:4000],
+            text=(form.get("description") or "")[:4000],
             media=(media,) if media else (),
         )
+        check_report_place(principal, report, runtime.intake)
         outcome = runtime.intake.submit(report, lambda: uuid.uuid4().hex)
-        if principal.role is Role.DUTY and not principal.sees_township(outcome.incident.township):
-            raise Open311Error(403, "the reported place is outside your township")
         assignment = outcome.incident.assignment
         notice = assignment.explanation.text_zh if assignment else "事件未能定位，等待值班员处理"
         return [{"service_request_id": outcome.incident.id, "service_notice": notice, "account_id": None}]
@@ -184,11 +211,11 @@ class Open311Controller(Controller):
         status: FromQuery[str | None] = None,
     ) -> list[dict[str, Any]]:
         principal = _principal(request, runtime)
-        service = IncidentService(session, runtime.domains, runtime.clock)
+        service = IncidentService(session, runtime.domains.on(session), runtime.clock)
         if service_request_id:
-            return [self._one(principal, service, runtime, i) for i in service_request_id.split(",")]
+            return [self._one(principal, service, i) for i in service_request_id.split(",")]
         if status not in (None, "open", "closed"):
-            raise Open311Error(400, "status is open or closed")
+            raise Open311Error(400, "status is open or closed", "status 只能是 open 或 closed")
         closed = [s.value for s in TERMINAL_STATES]
         states = (
             None
@@ -200,7 +227,7 @@ class Open311Controller(Controller):
         where = IncidentFilter(category=service_code, since=start_date, until=end_date, states=states)
         _narrow(where, principal)
         rows, _ = service.search(where, 1000, 0)
-        domain = runtime.domains()
+        domain = service.domain()
         return [_request_out(i, r, domain) for i, r in zip(service.incidents_of(rows), rows, strict=True)]
 
     @get("/requests/{request_id:str}", sync_to_thread=True)
@@ -215,16 +242,13 @@ class Open311Controller(Controller):
         return [
             self._one(
                 principal,
-                IncidentService(session, runtime.domains, runtime.clock),
-                runtime,
+                IncidentService(session, runtime.domains.on(session), runtime.clock),
                 request_id.removesuffix(".json"),
             )
         ]
 
     @staticmethod
-    def _one(
-        principal: Principal, service: IncidentService, runtime: Runtime, incident_id: str
-    ) -> dict[str, Any]:
+    def _one(principal: Principal, service: IncidentService, incident_id: str) -> dict[str, Any]:
         row = service.row(incident_id)
         visible = (
             principal.sees_township(row.township)
@@ -233,9 +257,11 @@ class Open311Controller(Controller):
             or row.device == f"open311:{principal.actor}"
         )
         if not visible:
-            raise Open311Error(403, f"request {incident_id} is outside your scope")
+            raise Open311Error(
+                403, f"request {incident_id} is outside your scope", f"请求 {incident_id} 不在您的范围内"
+            )
         [incident] = service.incidents_of([row])
-        return _request_out(incident, row, runtime.domains())
+        return _request_out(incident, row, service.domain())
 
 
 def _narrow(where: IncidentFilter, principal: Principal) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grid.intake import Intake, Report, check_report
+from grid.places import township_of
 from server.api.security import deny, township_scope
 from server.auth import Principal, Role
 from server.db.tables import IncidentRow
@@ -26,18 +28,31 @@ def limit_to_scope(
     where: IncidentFilter, principal: Principal, township: str | None, unit: str | None
 ) -> None:
     """Narrow a listing to what the caller may see; asking for more is refused, not silently cut."""
-    if township is not None and not principal.sees_township(township):
-        raise deny(f"township {township} is outside your scope")
+    townships, county = township_scope(principal, township)
     match principal.role:
         case Role.ADMIN | Role.DUTY:
             where.unit = unit
-            where.townships, where.county = township_scope(principal, township)
+            where.townships, where.county = townships, county
         case Role.UNIT:
             if unit not in (None, principal.scope_id):
                 raise deny(f"unit {unit} is not yours")
+            # A unit's incidents are those it has a part in, wherever they are.
             where.unit = principal.scope_id
-            where.townships = [township] if township else None
+            where.townships = townships if township else None
             where.in_review = False
         case _:
             where.reporter = principal.scope_id
-            where.townships = [township] if township else None
+            where.townships = townships if township else None
+
+
+def check_report_place(principal: Principal, report: Report, intake: Intake) -> None:
+    """Refuse (403) a township's duty officer reporting a place outside their township, before the
+    intake writes anything: the point is located here as the intake will locate it."""
+    if principal.role is not Role.DUTY or principal.scope_kind == "county":
+        return
+    domain = intake.domain()
+    check_report(report, domain, intake.clock())  # a bad report is refused for what it is, not for where
+    lon, lat = intake.convert(report.lon, report.lat, report.crs)
+    cell = domain.index.locate(lon, lat, report.accuracy).cell
+    if not principal.sees_township(township_of(cell) if cell else None):
+        raise deny("the reported place is outside your township")

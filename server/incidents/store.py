@@ -287,27 +287,33 @@ class SqlIntakeStore:
         flows = [flow_values(r) for a in entries for r in a.records]
         events = [self._created_event(a) if a.merge_into is None else self._merged_event(a) for a in entries]
         with Session(self.engine) as session:
-            insert_rows(session, IncidentRow, [self._incident_values(a) for a in fresh])
-            insert_rows(
-                session,
-                AssignmentRow,
-                [
-                    assignment_values(a.outcome.incident.id, assignment, a.records[0].at, "router", None)
-                    for a in fresh
-                    if (assignment := a.outcome.incident.assignment) is not None
-                ],
-            )
-            insert_rows(
-                session,
-                IncidentUnitRow,
-                [u for a in fresh for u in unit_values(a.outcome.incident.id, a.outcome.incident.assignment)],
-            )
-            insert_rows(session, FlowRow, flows)
-            insert_rows(session, EventRow, events)
-            for entry in entries:
-                if entry.sighting is not None:
-                    self._add_alert(session, entry, entry.sighting)
+            # The INSERTs run at once, not at the commit: a key a concurrent submission took fails on
+            # the first of them (PostgreSQL waits there for the other transaction to end).
             try:
+                insert_rows(session, IncidentRow, [self._incident_values(a) for a in fresh])
+                insert_rows(
+                    session,
+                    AssignmentRow,
+                    [
+                        assignment_values(a.outcome.incident.id, assignment, a.records[0].at, "router", None)
+                        for a in fresh
+                        if (assignment := a.outcome.incident.assignment) is not None
+                    ],
+                )
+                insert_rows(
+                    session,
+                    IncidentUnitRow,
+                    [
+                        u
+                        for a in fresh
+                        for u in unit_values(a.outcome.incident.id, a.outcome.incident.assignment)
+                    ],
+                )
+                insert_rows(session, FlowRow, flows)
+                insert_rows(session, EventRow, events)
+                for entry in entries:
+                    if entry.sighting is not None:
+                        self._add_alert(session, entry, entry.sighting)
                 session.commit()
             except IntegrityError as exc:
                 session.rollback()

@@ -67,7 +67,7 @@ class KpiController(Controller):
         wanted = own_scope(principal) if within is None else parse_scope(within)
         today = runtime.today()
         period = span(first or today.replace(day=1), last or today)
-        store = KpiService(session, runtime.domains().calendar.tz, runtime.clock())
+        store = KpiService(session, runtime.domains.calendar.tz, runtime.clock())
         check_reads(principal, wanted, store)
         out = KpiOut(table=store.table(wanted, period, by))
         if compare:

@@ -27,10 +27,9 @@ class SystemController(Controller):
             with Session(runtime.engine) as session:
                 session.exec(text("SELECT 1"))  # type: ignore[call-overload]
                 version = int(get_meta(session, INDEX_VERSION, 0))
-                loaded = has_data(session)
+                # A new deployment is healthy before its county is loaded: the proxy must let the admin in.
+                cells = len(runtime.domains(session).index) if has_data(session) else 0
             revision = migrate.current(runtime.engine)
-            # A new deployment is healthy before its county is loaded: the proxy must let the admin in.
-            cells = len(runtime.domains().index) if loaded else 0
         except SQLAlchemyError:
             return Response(
                 Health(status="unavailable", database="down", index_version=0, cells=0, schema_revision=None),

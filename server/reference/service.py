@@ -4,8 +4,9 @@ geofence `index_version`, so every process rebuilds its index."""
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -198,7 +199,11 @@ def build_domain(session: Session, calendar: WorkingCalendar) -> Domain:
 
 class DomainCache:
     """The domain bundle of this process, rebuilt when another process (or this one) bumps
-    `data_version`. The check is one primary-key read."""
+    `data_version`. The check is one primary-key read.
+
+    A caller that holds a session passes it (or uses `on(session)`): the check then runs on the
+    connection it already has. Opening a second one there would let a full pool deadlock, every
+    request holding one connection and waiting for another."""
 
     def __init__(self, engine: Engine, calendar: WorkingCalendar) -> None:
         self.engine = engine
@@ -207,16 +212,26 @@ class DomainCache:
         self._version: int | None = None
         self._domain: Domain | None = None
 
-    def __call__(self) -> Domain:
-        with Session(self.engine) as session:
-            version = int(get_meta(session, DATA_VERSION, 0))
-            if self._domain is not None and version == self._version:
-                return self._domain
-            with self._lock:
-                if self._domain is None or version != self._version:
-                    self._domain = build_domain(session, self.calendar)
-                    self._version = version
-                return self._domain
+    def __call__(self, session: Session | None = None) -> Domain:
+        if session is None:
+            with Session(self.engine) as own:
+                return self._current(own)
+        return self._current(session)
+
+    def on(self, session: Session) -> Callable[[], Domain]:
+        """The domain as a service on `session` asks for it."""
+        return functools.partial(self, session)
+
+    def _current(self, session: Session) -> Domain:
+        # Read before taking the lock, so that the session has its connection before it waits.
+        version = int(get_meta(session, DATA_VERSION, 0))
+        if self._domain is not None and version == self._version:
+            return self._domain
+        with self._lock:
+            if self._domain is None or version != self._version:
+                self._domain = build_domain(session, self.calendar)
+                self._version = version
+            return self._domain
 
 
 def has_data(session: Session) -> bool:

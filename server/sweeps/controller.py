@@ -32,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _service(session: Session, runtime: Runtime) -> SweepService:
-    return SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver)
+    return SweepService(session, runtime.domains.on(session), runtime.clock, runtime.sweep_solver)
 
 
 def _check_read(principal: Principal, row: SweepPlanRow, plan: SweepPlan) -> None:

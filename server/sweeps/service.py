@@ -397,6 +397,9 @@ class SweepService:
             subject=stop.subject,
             reporter=actor,
         )
+        # The intake commits on sessions of its own: give this one's connection back first, so a
+        # request never holds one pooled connection while it waits for another.
+        self.session.commit()
         return intake.submit(report, lambda: uuid.uuid4().hex).incident.id
 
     def audit(self, plan_id: str) -> SweepAudit:

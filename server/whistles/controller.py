@@ -46,7 +46,7 @@ def whistle_out(whistle: WhistleRow, calls: list[WhistleCallRow], now: dt.dateti
 
 
 def _service(session: Session, runtime: Runtime) -> WhistleService:
-    return WhistleService(session, runtime.domains, runtime.clock)
+    return WhistleService(session, runtime.domains.on(session), runtime.clock)
 
 
 def _check_whistle_scope(principal: Principal, whistle: WhistleRow, calls: list[WhistleCallRow]) -> None:
@@ -92,9 +92,8 @@ class WhistleController(Controller):
         service = _service(session, runtime)
         if principal.role is Role.UNIT:
             # A unit sees the whistles that called it, wherever they were blown.
-            rows, total = service.search(
-                [township] if township else None, None, principal.scope_id, open_only, limit, offset
-            )
+            townships = township_scope(principal, township)[0] if township else None
+            rows, total = service.search(townships, None, principal.scope_id, open_only, limit, offset)
         else:
             townships, county = township_scope(principal, township)
             rows, total = service.search(townships, county, None, open_only, limit, offset)

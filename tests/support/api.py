@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 from litestar.testing import TestClient
 from shapely.geometry.base import BaseGeometry
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from geodata.dataset import Dataset
 from server.api.app import create_app
@@ -126,6 +126,18 @@ class Api:
         return self.client.post(f"/incidents/{incident}/actions/{action}", json=body, headers=self.auth(who))
 
 
+def stored(api: Api) -> tuple[dict[str, list[str]], list[str]]:
+    """Every row of every table, and every media file: equal before and after a request only if it
+    wrote nothing."""
+    with api.runtime.engine.connect() as connection:
+        rows = {
+            table.name: sorted(repr(tuple(r)) for r in connection.execute(table.select()))
+            for table in SQLModel.metadata.sorted_tables
+        }
+    media = api.runtime.settings.media_dir
+    return rows, sorted(str(p) for p in media.rglob("*")) if media.exists() else []
+
+
 def database_for_test(template: Template, folder: Path, admin_url: str | None) -> str:
     """A fresh copy of the template: a file copy for SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL."""
     if template.backend == "sqlite":
@@ -138,9 +150,12 @@ def database_for_test(template: Template, folder: Path, admin_url: str | None) -
     )
 
 
-def open_api(template: Template, url: str, **settings: Any) -> tuple[Api, TestClient[Any]]:
+def open_api(
+    template: Template, url: str, engine_options: dict[str, Any] | None = None, **settings: Any
+) -> tuple[Api, TestClient[Any]]:
     clock = Clock()
-    runtime = Runtime(settings=Settings(database_url=url, **settings), engine=make_engine(url), clock=clock)
+    engine = make_engine(url, **(engine_options or {}))
+    runtime = Runtime(settings=Settings(database_url=url, **settings), engine=engine, clock=clock)
     client = TestClient(create_app(runtime))
     shapes = dict(
         zip((c.code for c in template.county.cells.records), template.county.cells.shapes, strict=True)

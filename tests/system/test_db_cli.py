@@ -15,10 +15,12 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel
 
 import server.db.tables  # noqa: F401  (registers the tables)
+from server.auth import TokenRejected, authenticate
 from server.cli import main
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
+from tests.support.commands import gridwatch as in_process
 from tests.support.commands import run_gridwatch
 from tests.support.postgres import create_database
 
@@ -69,13 +71,60 @@ def test_db_commands(tmp_path: Path, backend: str, request: pytest.FixtureReques
     assert "9999" in bad.stderr
 
 
-def test_token_create(tmp_path: Path) -> None:
-    gridwatch(tmp_path, "db", "upgrade")
+def test_token_create(tmp_path: Path, database: str) -> None:
     made = gridwatch(
-        tmp_path, "token", "create", "--role", "admin", "--scope", "county:339921", "--days", "30"
+        tmp_path,
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--scope",
+        "county:339921",
+        "--days",
+        "30",
+        url=database,
     )
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip().startswith("gw_")
+    # Only a county loaded here: a scope naming another would be a working token for nothing.
+    elsewhere = gridwatch(
+        tmp_path, "token", "create", "--role", "admin", "--scope", "county:339922", url=database
+    )
+    assert elsewhere.returncode == 2
+    assert "no county 339922 is loaded here" in elsewhere.stderr
+
+
+def test_token_list_and_revoke(database: str) -> None:
+    secret = in_process(
+        database,
+        "token",
+        "create",
+        "--role",
+        "duty",
+        "--scope",
+        "township:339921101",
+        "--label",
+        "night shift",
+    ).output.strip()
+    listed = in_process(database, "token", "list").output.splitlines()
+    [line] = [row for row in listed if row.endswith("night shift")]
+    token_id, role, scope, state, expires, _ = line.split("\t")
+    assert (role, scope, state, expires) == ("duty", "township:339921101", "active", "-")
+    assert secret not in "\n".join(listed)
+    revoked = in_process(database, "token", "revoke", token_id)
+    assert revoked.output == f"revoked token {token_id} (duty township:339921101)\n"
+    assert f"{token_id}\tduty\ttownship:339921101\trevoked" in in_process(database, "token", "list").output
+    engine = make_engine(database)
+    with pytest.raises(TokenRejected, match="revoked"):
+        authenticate(engine, secret, dt.datetime.now(dt.UTC))
+    engine.dispose()
+    again = in_process(database, "token", "revoke", token_id)
+    assert again.output == f"token {token_id} was already revoked\n"
+    missing = CliRunner().invoke(
+        main, ["token", "revoke", "999999"], env={"GRIDWATCH_DATABASE_URL": database}
+    )
+    assert missing.exit_code == 1
+    assert missing.output == "Error: no token 999999\n"
 
 
 @pytest.mark.parametrize(

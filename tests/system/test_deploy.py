@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 import tomllib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,15 @@ import paho.mqtt.client as mqtt
 import pytest
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import Session, select
 
+from server.db.engine import make_engine
+from server.db.tables import IncidentRow
 from server.settings import Settings
-from sync.acl import write_broker_files
+from sync.acl import INGEST_USER, write_broker_files
 from tests.support.api import Template, database_for_test
 from tests.support.commands import run_gridwatch, start_ingest
-from tests.support.mosquitto import SHIPPED
-from tests.support.network import free_port, wait_listening
+from tests.support.mosquitto import SHIPPED, Broker, mosquitto
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.process]
 
@@ -36,6 +40,7 @@ COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
 JOBS = {"migrate", "broker-files"}
 ON_DEMAND = {"console"}
+PLATFORM_PASSWORD = "platform-secret"
 
 
 def start_order() -> list[str]:
@@ -135,7 +140,11 @@ def test_compose_keeps_state_in_volumes_and_names_real_settings() -> None:
                 assert variable in known, (name, variable)
     env = SERVICES["serve-1"]["environment"]
     assert env["GRIDWATCH_LOG_FORMAT"] == "json"
+    # The platform on its own listener, which is not published: phones reach the other one only.
     assert env["GRIDWATCH_MQTT_URL"].startswith("mqtt://gridwatch-ingest:")
+    assert env["GRIDWATCH_MQTT_URL"].endswith("@mosquitto:1884")
+    assert SERVICES["mosquitto"]["ports"] == ["1883:1883"]
+    assert "-p 1884 -u gridwatch-ingest" in SERVICES["mosquitto"]["healthcheck"]["test"][1]
 
 
 def test_the_image_holds_every_package() -> None:
@@ -151,10 +160,15 @@ def test_the_image_holds_every_package() -> None:
 
 @dataclass
 class ComposeBroker:
-    port: int
-    tls_port: int
+    broker: Broker
     credentials: dict[str, str]
     ca: Path  # the county's own CA, which signed the broker's certificate
+
+    def phones(self) -> list[str]:
+        return [user for user in self.credentials if user != INGEST_USER]
+
+    def platform_url(self, port: int, scheme: str = "mqtt") -> str:
+        return f"{scheme}://{INGEST_USER}:{PLATFORM_PASSWORD}@127.0.0.1:{port}"
 
 
 def make_certificates(folder: Path) -> None:
@@ -199,39 +213,19 @@ def make_certificates(folder: Path) -> None:
 
 @pytest.fixture
 def compose_broker(sqlite_template: Template) -> Iterator[ComposeBroker]:
-    """deploy/mosquitto/mosquitto.conf as compose mounts it, its documented TLS listener switched on,
-    with its paths in a folder of its own (outside pytest's, which Mosquitto's user may not enter)."""
+    """deploy/mosquitto/mosquitto.conf as compose runs it, its documented TLS listeners switched on,
+    with the files `gridwatch mqtt-acl` writes for two of the county's workers."""
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-compose-mqtt-"))
-    auth, certs = folder / "auth", folder / "certs"
+    folder.chmod(0o755)  # Mosquitto's user reads the certificates inside
+    certs = folder / "certs"
     certs.mkdir()
     make_certificates(certs)
-    phones = [w.id for w in sqlite_template.county.workers][:1]
-    credentials = write_broker_files(auth, phones, ingest_password="platform-secret")
-    port, tls_port = free_port(), free_port()
-    text = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
-    tls_block = re.search(r"^#listener 8883\n(#.*\n)+", text, re.MULTILINE)
-    assert tls_block is not None, "the TLS listener is documented in mosquitto.conf"
-    text = text.replace(tls_block.group(0), tls_block.group(0).replace("#", ""))
-    text = text.replace("listener 1883", f"listener {port} 127.0.0.1")
-    text = text.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
-    text = text.replace("/mosquitto/auth/", f"{auth}/").replace("/mosquitto/data/", f"{folder}/")
-    text = text.replace("/mosquitto/certs/", f"{certs}/").replace("/mosquitto/config/conf.d", str(SHIPPED))
-    (folder / "mosquitto.conf").write_text(text)
-    if os.geteuid() == 0:
-        for path in (folder, auth, certs, *auth.iterdir(), *certs.iterdir()):
-            shutil.chown(path, "mosquitto", "mosquitto")
-    process = subprocess.Popen(
-        ["mosquitto", "-c", str(folder / "mosquitto.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    phones = [w.id for w in sqlite_template.county.workers][:2]
+    credentials = write_broker_files(folder / "auth", phones, ingest_password=PLATFORM_PASSWORD)
     try:
-        wait_listening(port)
-        wait_listening(tls_port)
-        yield ComposeBroker(port, tls_port, credentials, certs / "ca.crt")
+        with mosquitto(auth=folder / "auth", certs=certs) as broker:
+            yield ComposeBroker(broker, credentials, certs / "ca.crt")
     finally:
-        process.terminate()
-        process.wait(timeout=20)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -257,13 +251,63 @@ def login(port: int, user: str | None, password: str | None) -> str:
 
 
 def test_the_compose_broker_configuration_runs_and_refuses_strangers(compose_broker: ComposeBroker) -> None:
-    port, credentials = compose_broker.port, compose_broker.credentials
-    phone = next(user for user in credentials if user != "gridwatch-ingest")
-    assert credentials["gridwatch-ingest"] == "platform-secret"
-    assert login(port, "gridwatch-ingest", "platform-secret") == "Success"
-    assert login(port, phone, credentials[phone]) == "Success"
-    assert login(port, None, None) == "Not authorized"
-    assert login(port, phone, "wrong") == "Not authorized"
+    broker, credentials = compose_broker.broker, compose_broker.credentials
+    phone = compose_broker.phones()[0]
+    assert credentials[INGEST_USER] == PLATFORM_PASSWORD
+    assert login(broker.platform_port, INGEST_USER, PLATFORM_PASSWORD) == "Success"
+    assert login(broker.port, phone, credentials[phone]) == "Success"
+    # Each kind of account on its own listener only.
+    assert login(broker.port, INGEST_USER, PLATFORM_PASSWORD) == "Not authorized"
+    assert login(broker.platform_port, phone, credentials[phone]) == "Not authorized"
+    for port in (broker.port, broker.platform_port):
+        assert login(port, None, None) == "Not authorized"
+        assert login(port, phone, "wrong") == "Not authorized"
+
+
+@dataclass
+class Phone:
+    """A worker's phone on the phones' listener: reports at QoS 1 and collects its acks by id."""
+
+    worker: str
+    password: str
+    port: int
+    ca: Path | None = None
+    acks: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"phone-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv5
+        )
+        self.client.username_pw_set(self.worker, self.password)
+        if self.ca is not None:
+            self.client.tls_set(ca_certs=str(self.ca))
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.on_message = self._on_ack
+        self.client.connect("127.0.0.1", self.port)
+        self.client.loop_start()
+        self.client.subscribe(f"gw/339921/down/{self.worker}/ack", qos=1)
+        assert subscribed.wait(10)
+
+    def _on_ack(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        ack = msgspec.json.decode(message.payload)
+        self.acks.setdefault(ack["id"], []).append(f"{ack['status']} {ack['cell']}")
+
+    def report(self, report_id: str, point: Any) -> None:
+        """Publish a report; return on the broker's PUBACK."""
+        body = {"id": report_id, "ts": "2026-06-16T08:55:00+08:00", "lon": point.x, "lat": point.y}
+        raw = msgspec.json.encode(body | {"category": "0501"})
+        info = self.client.publish(f"gw/339921/up/{self.worker}/report", raw, qos=1)
+        info.wait_for_publish(10)
+
+    def wait_for(self, ids: list[str], timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not set(ids) <= set(self.acks) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
 
 
 def test_the_platform_takes_reports_over_tls(
@@ -271,51 +315,94 @@ def test_the_platform_takes_reports_over_tls(
 ) -> None:
     """mqtts:// with the county's CA: a phone reports over TLS and hears back; without the CA the
     platform refuses the broker's certificate and says so."""
+    broker = compose_broker.broker
+    assert broker.tls_port is not None and broker.platform_tls_port is not None
     url = database_for_test(sqlite_template, tmp_path, None)
-    phone_id = next(user for user in compose_broker.credentials if user != "gridwatch-ingest")
+    phone_id = compose_broker.phones()[0]
     env = {
         **os.environ,
         "GRIDWATCH_DATABASE_URL": url,
-        "GRIDWATCH_MQTT_URL": f"mqtts://gridwatch-ingest:platform-secret@127.0.0.1:{compose_broker.tls_port}",
+        "GRIDWATCH_MQTT_URL": compose_broker.platform_url(broker.platform_tls_port, "mqtts"),
+        "GRIDWATCH_METRICS_PORT": "0",
     }
     untrusted = run_gridwatch("ingest", env=env, cwd=tmp_path, timeout=60)
     assert untrusted.returncode == 1
     assert "certificate verify failed" in untrusted.stderr
-    assert "platform-secret" not in untrusted.stderr
+    assert PLATFORM_PASSWORD not in untrusted.stderr
     env["GRIDWATCH_MQTT_CA_FILE"] = str(compose_broker.ca)
     worker = start_ingest(env=env, cwd=tmp_path)
-    acks: list[dict[str, Any]] = []
-    phone = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tls-phone", protocol=mqtt.MQTTv5)
+    phone = Phone(phone_id, compose_broker.credentials[phone_id], broker.tls_port, compose_broker.ca)
     try:
-        phone.username_pw_set(phone_id, compose_broker.credentials[phone_id])
-        phone.tls_set(ca_certs=str(compose_broker.ca))
-        phone.on_message = lambda _c, _u, m: acks.append(msgspec.json.decode(m.payload))
-        phone.connect("127.0.0.1", compose_broker.tls_port)
-        phone.loop_start()
-        phone.subscribe(f"gw/339921/down/{phone_id}/ack", qos=1)
-        time.sleep(0.5)
         cells = sqlite_template.county.cells
-        point = cells.shapes[0].representative_point()  # any cell: a worker may report anywhere
-        report = {
-            "id": "tls-1",
-            "ts": "2026-06-16T08:55:00+08:00",
-            "lon": point.x,
-            "lat": point.y,
-            "category": "0501",
-        }
-        sent = phone.publish(f"gw/339921/up/{phone_id}/report", msgspec.json.encode(report), qos=1)
-        sent.wait_for_publish(10)
-        deadline = time.monotonic() + 20
-        while not acks and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert [(a["id"], a["status"], a["cell"]) for a in acks] == [
-            ("tls-1", "accepted", cells.records[0].code)
-        ]
+        phone.report("tls-1", cells.shapes[0].representative_point())  # a worker may report anywhere
+        phone.wait_for(["tls-1"])
+        assert phone.acks == {"tls-1": [f"accepted {cells.records[0].code}"]}
     finally:
-        phone.loop_stop()
-        phone.disconnect()
+        phone.close()
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_a_phone_cannot_take_the_ingest_workers_session(
+    compose_broker: ComposeBroker, sqlite_template: Template, tmp_path: Path
+) -> None:
+    """The broker ends a session when another client connects with its id. A phone that logs in
+    with the ingest worker's (the default, gridwatch-ingest-1) and a clean start, again and again
+    while the worker runs and once while it is stopped, takes nothing: the worker keeps its session,
+    and every report is stored once and answered."""
+    broker, credentials = compose_broker.broker, compose_broker.credentials
+    honest, hostile = compose_broker.phones()
+    env = {key: value for key, value in os.environ.items() if key != "GRIDWATCH_INGEST_CLIENT_ID"} | {
+        "GRIDWATCH_DATABASE_URL": database_for_test(sqlite_template, tmp_path, None),
+        "GRIDWATCH_MQTT_URL": compose_broker.platform_url(broker.platform_port),
+        "GRIDWATCH_METRICS_PORT": "0",
+    }
+    point = sqlite_template.county.cells.shapes[0].representative_point()
+
+    def impostor() -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="gridwatch-ingest-1", protocol=mqtt.MQTTv5
+        )
+        client.username_pw_set(hostile, credentials[hostile])
+        client.reconnect_delay_set(min_delay=1, max_delay=1)  # and comes back whenever dropped
+        client.connect("127.0.0.1", broker.port, clean_start=True)
+        client.loop_start()
+        return client
+
+    worker = start_ingest(env=env, cwd=tmp_path)
+    phone = Phone(honest, credentials[honest], broker.port)
+    try:
+        while_running = [f"run-{n}" for n in range(20)]
+        thief = impostor()
+        for report_id in while_running:
+            phone.report(report_id, point)
+            time.sleep(0.1)
+        phone.wait_for(while_running)
+        thief.loop_stop()
+        thief.disconnect()
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+        # Stopped: its session holds what phones send, and a clean start under its id would drop it.
+        while_stopped = [f"stopped-{n}" for n in range(30)]
+        for report_id in while_stopped:
+            phone.report(report_id, point)
+        thief = impostor()
+        time.sleep(1)
+        thief.loop_stop()
+        thief.disconnect()
+        worker = start_ingest(env=env, cwd=tmp_path)
+        phone.wait_for(while_stopped)
+    finally:
+        phone.close()
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert set(phone.acks) == {*while_running, *while_stopped}
+    assert all(statuses[0].startswith("accepted") for statuses in phone.acks.values())
+    engine = make_engine(env["GRIDWATCH_DATABASE_URL"])
+    with Session(engine) as session:
+        stored = list(session.exec(select(IncidentRow.client_id)).all())
+    engine.dispose()
+    assert sorted(stored) == sorted([*while_running, *while_stopped])
 
 
 def test_the_proxy_configuration_is_valid(tmp_path: Path) -> None:

@@ -56,6 +56,8 @@ def test_the_readme_lists_every_setting_with_its_default(monkeypatch: pytest.Mon
         ("GRIDWATCH_MQTT_URL", "http://broker", "GRIDWATCH_MQTT_URL: expected mqtt://"),
         ("GRIDWATCH_MQTT_URL", "mqtt://u:secret@broker:x", "is not a number"),
         ("GRIDWATCH_MQTT_CA_FILE", "/no/such/ca.crt", "GRIDWATCH_MQTT_CA_FILE: no file at /no/such/ca.crt"),
+        ("GRIDWATCH_INGEST_CLIENT_ID", "w1", "GRIDWATCH_INGEST_CLIENT_ID: 'w1' is not a platform client id"),
+        ("GRIDWATCH_SERVE_CLIENT_ID", "gridwatch-a/b", "must start with 'gridwatch-' and hold only"),
     ],
 )
 def test_a_bad_setting_stops_the_command_by_name(
@@ -84,6 +86,18 @@ def test_every_command_refuses_a_bad_setting_alike(tmp_path: Path, command: list
     done = run_gridwatch(*command, env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr == "Error: GRIDWATCH_PORT='x' is not a whole number\n"
+
+
+def test_serve_and_ingest_have_client_ids_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes under one client id take the broker's session from each other in turn."""
+    for name in list(os.environ):
+        if name.startswith("GRIDWATCH_"):
+            monkeypatch.delenv(name)
+    settings = Settings()
+    assert settings.serve_client_id != settings.ingest_client_id
+    done = run_gridwatch("ingest", "--client-id", "phone-7")
+    assert done.returncode == 2
+    assert "Invalid value for '--client-id': 'phone-7' is not a platform client id" in done.stderr
 
 
 def test_settings_refuse_in_code_too(monkeypatch: pytest.MonkeyPatch) -> None:

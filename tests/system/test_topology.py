@@ -219,7 +219,7 @@ def test_the_county_topology_loses_nothing_when_a_server_and_a_worker_die(
         env = {
             **os.environ,
             "GRIDWATCH_DATABASE_URL": url,
-            "GRIDWATCH_MQTT_URL": f"mqtt://gridwatch-ingest:{PLATFORM_PASSWORD}@127.0.0.1:{broker.port}",
+            "GRIDWATCH_MQTT_URL": f"mqtt://gridwatch-ingest:{PLATFORM_PASSWORD}@127.0.0.1:{broker.platform_port}",
             "GRIDWATCH_LOG_FORMAT": "json",
         }
         servers = [

@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 import shapely
 import shapely.geometry
+from sqlmodel import Session, select
 
-from tests.support.api import Api
+from server.auth import Role, create_token
+from server.db.tables import TokenRow
+from tests.support.api import Api, stored
+from tests.support.steps import ZHZF, whistle
 
 ROLES = [
     "anon",
@@ -57,6 +61,7 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/events/head", expect(set(ROLES) - {"anon", "device"})),
     ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/patrols/presence", expect({"admin", "duty_county", "duty_a", "duty_b"})),
+    ("/tokens", expect({"admin"})),
     ("/health", dict.fromkeys(ROLES, 200)),
     ("/schema/openapi.json", dict.fromkeys(ROLES, 200)),
 ]
@@ -115,6 +120,65 @@ def test_reporting(api: Api) -> None:
         body = {"client_id": f"matrix-{n}", "category": "0501", "lon": lon, "lat": lat}
         got[role] = api.client.post("/incidents", json=body, headers=api.auth(role)).status_code
     assert got == expect({"admin", "duty_county", "duty_a", "worker_a1", "worker_a2"}, ok=201)
+
+
+def test_refused_writes_change_nothing(api: Api) -> None:
+    """Every write route refuses a caller outside its role or scope (403) before it writes: every
+    table and the media folder are as they were (docs/architecture.md#bad-input-and-faults)."""
+    a, b = api.template.township_a, api.template.township_b
+    incident = fresh(api)
+    opened = whistle(api, incident)
+    assert opened.status_code == 201, opened.text
+    sweep = api.client.post("/sweeps", json={"township": a}, headers=api.auth("duty_a"))
+    assert sweep.status_code == 201, sweep.text
+    plan = sweep.json()["id"]
+    with Session(api.runtime.engine) as session:
+        token = session.exec(select(TokenRow.id).where(TokenRow.label == "duty_b")).one()
+    (lon_a, lat_a), (lon_b, lat_b) = api.point_in(a), api.point_in(b)
+    report_a = {"client_id": "refused-a", "category": "0501", "lon": lon_a, "lat": lat_a}
+    report_b = report_a | {"client_id": "refused-b", "lon": lon_b, "lat": lat_b}
+    open311_b = {"service_code": "0501", "lat": str(lat_b), "long": str(lon_b), "description": "占道"}
+    tiny_png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    refused: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("duty_a", "POST", "/incidents", {"json": report_b}),
+        ("duty_b", "POST", "/incidents", {"json": report_a}),
+        ("device", "POST", "/incidents", {"json": report_a}),
+        ("duty_a", "POST", "/open311/v2/requests.json", {"data": open311_b}),
+        ("unit_a", "POST", "/open311/v2/requests.json", {"data": open311_b}),
+        ("duty_b", "POST", f"/incidents/{incident}/actions/accept", {"json": {}}),
+        ("unit_dept", "POST", f"/incidents/{incident}/actions/sign", {"json": {}}),
+        ("duty_b", "POST", f"/incidents/{incident}/reroute", {"json": {"lead": ZHZF, "reason": "r"}}),
+        (
+            "duty_b",
+            "POST",
+            f"/incidents/{incident}/whistles",
+            {"json": {"kind": "routine", "reason": "no_power", "units": [ZHZF]}},
+        ),
+        ("unit_a", "POST", f"/whistles/{opened.json()['id']}/report-in", {}),
+        ("duty_b", "POST", f"/whistles/{opened.json()['id']}/rate", {"json": {"unit": ZHZF, "rating": 5}}),
+        ("duty_a", "POST", "/sweeps", {"json": {"township": b}}),
+        ("duty_b", "POST", f"/sweeps/{plan}/moves", {"json": {"revision": 0, "stop": "s", "team": None}}),
+        (
+            "duty_b",
+            "POST",
+            f"/sweeps/{plan}/swaps",
+            {"json": {"revision": 0, "team": "t", "leaving": "x", "joining": "y"}},
+        ),
+        ("duty_b", "POST", f"/sweeps/{plan}/publish", {"json": {"revision": 0}}),
+        ("duty_b", "POST", f"/sweeps/{plan}/outcomes", {"json": {"stop": "s", "outcome": "nothing_found"}}),
+        ("duty_county", "POST", f"/tokens/{token}/revoke", {}),
+        ("duty_county", "POST", "/units", {"json": []}),
+        ("duty_a", "POST", "/cells", {"json": {"type": "FeatureCollection", "features": []}}),
+        ("unit_a", "POST", "/media", {"files": {"file": ("p.png", tiny_png, "image/png")}}),
+    ]
+    got = {}
+    for who, method, path, send in refused:
+        if path.startswith("/open311/"):
+            send = {"data": send["data"] | {"api_key": api.template.tokens[who]}}
+        before = stored(api)
+        done = api.client.request(method, path, headers=api.auth(who), **send)
+        got[f"{who} {path}"] = (done.status_code, stored(api) == before)
+    assert got == {f"{who} {path}": (403, True) for who, _, path, _ in refused}
 
 
 Step = Callable[[Api, str], Any]
@@ -180,6 +244,17 @@ def test_writing_cells(api: Api) -> None:
             "/cells", json={"type": "FeatureCollection", "features": [feature]}, headers=api.auth(role)
         ).status_code
     assert got == expect({"admin"}, ok=201)
+
+
+def test_revoking_a_token(api: Api) -> None:
+    worker = api.template.county.workers[0].id
+    got = {}
+    for role in ROLES:
+        with Session(api.runtime.engine) as session:
+            create_token(session, Role.WORKER, f"worker:{worker}", label=f"for {role}")
+            token = session.exec(select(TokenRow.id).where(TokenRow.label == f"for {role}")).one()
+        got[role] = api.client.post(f"/tokens/{token}/revoke", headers=api.auth(role)).status_code
+    assert got == expect({"admin"})
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic abc", "Bearer gw_not-a-token", "token gw_x"])

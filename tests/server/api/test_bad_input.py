@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from sqlmodel import Session, func, select
 
 from server.db.tables import EventRow, FlowRow, IncidentRow
-from tests.support.api import Api
+from tests.support.api import Api, stored
 
 
 def counts(api: Api) -> tuple[int, int, int]:
@@ -77,6 +78,80 @@ def test_malformed_bodies(api: Api, content: bytes, content_type: str) -> None:
     assert done.status_code == 400
     assert done.json()["code"] == "invalid_request"
     assert counts(api) == before
+
+
+JSON_ROUTES = [
+    "/incidents",
+    "/incidents/{incident}/actions/accept",
+    "/incidents/{incident}/reroute",
+    "/incidents/{incident}/whistles",
+    "/whistles/w/rate",
+    "/sweeps",
+    "/sweeps/s/moves",
+    "/sweeps/s/swaps",
+    "/sweeps/s/publish",
+    "/sweeps/s/outcomes",
+    "/units",
+    "/workers",
+    "/officers",
+    "/subjects",
+    "/power-lists",
+    "/cells",
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "en", "zh"),
+    [
+        (b"[" * 100_000, "nested too deeply", "嵌套层数过多"),
+        (b'{"client_id": ' + b"[" * 100_000, "nested too deeply", "嵌套层数过多"),
+        (b'{"client_id": "\xff\xfe", "text": "x"}', "not valid UTF-8", "不是有效的 UTF-8"),
+    ],
+    ids=["deep array", "deep inside an object", "bad UTF-8 in a string"],
+)
+def test_unreadable_json_is_a_400_with_its_reason(api: Api, content: bytes, en: str, zh: str) -> None:
+    incident = api.report().json()["incident"]["id"]
+    before = stored(api)
+    got = {}
+    for route in JSON_ROUTES:
+        done = api.client.post(
+            route.format(incident=incident),
+            content=content,
+            headers={**api.auth("admin"), "content-type": "application/json"},
+        )
+        problem = done.json()
+        got[route] = (
+            done.status_code,
+            done.headers["content-type"],
+            problem["code"],
+            en in problem["detail"],
+            zh in problem["detail_zh"],
+        )
+    assert got == dict.fromkeys(JSON_ROUTES, (400, "application/problem+json", "invalid_request", True, True))
+    assert stored(api) == before
+
+
+def test_a_nul_in_any_json_text_is_a_400_with_its_reason(api: Api) -> None:
+    """PostgreSQL cannot store a NUL; every JSON route refuses one (SQLite would keep it)."""
+    incident = api.report().json()["incident"]["id"]
+    unit = msgspec.to_builtins(api.template.county.units[0])
+    bodies = {
+        "/incidents": (good(api) | {"text": "占道\u0000"}, "$.text"),
+        f"/incidents/{incident}/actions/reject": ({"reason": "\u0000"}, "$.reason"),
+        f"/incidents/{incident}/whistles": (
+            {"kind": "routine", "reason": "no_power", "units": ["339921.dept.zhzf"], "note": "a\u0000"},
+            "$.note",
+        ),
+        "/units": ([unit | {"name_zh": "局\u0000"}], "$[0].name_zh"),
+    }
+    before = stored(api)
+    for path, (body, at) in bodies.items():
+        done = api.client.post(path, json=body, headers=api.auth("admin"))
+        assert done.status_code == 400, (path, done.text)
+        problem = done.json()
+        assert problem["detail"] == f"{at} holds a NUL character", path
+        assert problem["detail_zh"] == f"{at} 含有空字符（NUL），无法保存", path
+    assert stored(api) == before
 
 
 def test_oversize_body(api: Api) -> None:

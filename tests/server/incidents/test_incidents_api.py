@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 import pytest
 import shapely
 import shapely.geometry
 
 from geodata.coords import wgs84_to_gcj02
 from grid.geo import METRES_PER_DEGREE_LAT
-from tests.support.api import Api
+from server.api.app import create_app
+from tests.support.api import Api, LiveServer
 
 
 def test_report_is_located_routed_and_clocked(api: Api) -> None:
@@ -45,6 +50,32 @@ def test_same_client_id_is_the_same_report(api: Api) -> None:
     assert other.json()["incident"]["id"] != first.json()["incident"]["id"]
     listed = api.client.get("/incidents", headers=api.auth("duty_a")).json()
     assert listed["total"] == 2
+
+
+def test_the_same_client_id_at_once_is_one_report(api: Api) -> None:
+    """Phones retry: copies of one report racing each other over HTTP get one incident, one 201 and
+    a "duplicate" 200 for every other copy."""
+    lon, lat = api.point_in(api.template.township_a)
+    copies = 6
+    with LiveServer(create_app(api.runtime)) as server:
+        for round_ in range(5):
+            body = {"client_id": f"retry-{round_}", "category": "0501", "lon": lon, "lat": lat}
+            start = threading.Barrier(copies)
+
+            def send(body: dict[str, object] = body, start: threading.Barrier = start) -> httpx.Response:
+                start.wait()
+                return httpx.post(
+                    f"{server.url}/incidents", json=body, headers=api.auth("worker_a1"), timeout=60
+                )
+
+            with ThreadPoolExecutor(copies) as pool:
+                answers = list(pool.map(lambda _: send(), range(copies)))
+            assert sorted(a.status_code for a in answers) == [200] * (copies - 1) + [201], [
+                a.text for a in answers
+            ]
+            assert {a.json()["incident"]["id"] for a in answers} == {answers[0].json()["incident"]["id"]}
+            assert sorted(a.json()["status"] for a in answers) == ["accepted"] + ["duplicate"] * (copies - 1)
+    assert api.client.get("/incidents", headers=api.auth("duty_a")).json()["total"] == 5
 
 
 def test_probable_duplicate_is_linked(api: Api) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
 
-from tests.support.api import CST, Api
+from tests.support.api import CST, Api, stored
 
 BASE = "/open311/v2"
 
@@ -97,6 +98,7 @@ def test_bad_requests_get_spec_errors(api: Api, form: dict[str, Any], status: in
     [error] = done.json()
     assert error["code"] == status
     assert mentions in error["description"]
+    assert error["description_zh"]
     assert api.client.get("/incidents", headers=api.auth("admin")).json()["total"] == 0
 
 
@@ -109,3 +111,53 @@ def test_open311_refusals(api: Api) -> None:
     assert missing.json()[0]["code"] == 404
     assert api.client.get(f"{BASE}/services/0000.json?api_key={key(api)}").status_code == 404
     assert api.client.get(f"{BASE}/requests.json?status=lost&api_key={key(api)}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("form", "en", "zh"),
+    [
+        (b"&description=%FF%FE", "not valid UTF-8", "不是有效的 UTF-8"),
+        (b"&description=\xe5\x8d", "not valid UTF-8", "不是有效的 UTF-8"),
+        (b"&description=a%00b", "NUL", "空字符"),
+        (b"&client_id=c%00", "NUL", "空字符"),
+    ],
+    ids=["percent-encoded bad UTF-8", "raw bad UTF-8", "NUL in the text", "NUL in the client id"],
+)
+def test_unreadable_forms_get_spec_errors_in_both_languages(api: Api, form: bytes, en: str, zh: str) -> None:
+    lon, lat = api.point_in(api.template.township_a)
+    body = f"api_key={key(api)}&service_code=0501&lat={lat}&long={lon}".encode() + form
+    before = stored(api)
+    done = api.client.post(
+        f"{BASE}/requests.json",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert done.status_code == 400, done.text
+    [error] = done.json()
+    assert error["code"] == 400
+    assert en in error["description"]
+    assert zh in error["description_zh"]
+    assert stored(api) == before
+
+
+def test_an_unexpected_error_is_logged_without_the_key(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(*_: Any) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(api.runtime.intake, "submit", fail)
+    with caplog.at_level(logging.ERROR, logger="gridwatch.api"):
+        done = post_request(api)
+    assert done.status_code == 500
+    assert done.json() == [
+        {
+            "code": 500,
+            "description": "the server failed; the error was logged",
+            "description_zh": "服务器出错，错误已记录",
+        }
+    ]
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage() == f"unhandled error on POST {BASE}/requests.json"
+    assert "the disk is on fire" in caplog.text
+    assert key(api) not in caplog.text
