@@ -385,8 +385,9 @@ async def test_a_unit_officer_sees_its_own_work_and_is_refused_the_duty_steps(se
     )
 
 
-async def test_a_bad_token_is_shown_not_crashed_on(served: Served) -> None:
-    served.api.template.tokens["forged"] = "gw_not-a-real-token"
+async def test_a_bad_token_is_shown_not_crashed_on(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The template is shared by every test of the session: the forged token must not outlive this one.
+    monkeypatch.setitem(served.api.template.tokens, "forged", "gw_not-a-real-token")
     app = served.console(who="forged", lang="zh")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "服务器拒绝" in app.sub_title)

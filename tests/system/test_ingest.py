@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,15 +140,22 @@ class Field:
             return int(session.exec(select(func.count()).select_from(table)).one())
 
 
-@pytest.fixture
-def field_(sqlite_template: Template, tmp_path: Path) -> Iterator[Field]:
-    api, client = open_api(sqlite_template, database_for_test(sqlite_template, tmp_path, None))
+@contextmanager
+def running_field(template: Template, url: str) -> Iterator[Field]:
+    """The API's runtime on `url` and a Mosquitto; the workers a test starts are stopped after it."""
+    api, client = open_api(template, url)
     with mosquitto() as broker, client:
-        setup = Field(api=api, broker=broker, template=sqlite_template)
+        setup = Field(api=api, broker=broker, template=template)
         yield setup
         for worker in setup.workers:
             worker.stop()
     api.runtime.engine.dispose()
+
+
+@pytest.fixture
+def field_(sqlite_template: Template, tmp_path: Path) -> Iterator[Field]:
+    with running_field(sqlite_template, database_for_test(sqlite_template, tmp_path, None)) as setup:
+        yield setup
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -158,13 +166,8 @@ def field_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Field]:
     template = request.getfixturevalue(f"{request.param}_template")
     admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgres" else None
     url = database_for_test(template, tmp_path, admin)
-    api, client = open_api(template, url)
-    with mosquitto() as broker, client:
-        setup = Field(api=api, broker=broker, template=template)
+    with running_field(template, url) as setup:
         yield setup
-        for worker in setup.workers:
-            worker.stop()
-    api.runtime.engine.dispose()
     if admin is not None:
         drop_database(admin, url.rsplit("/", 1)[1])
 
