@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import io
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.command import CommandPalette
 from textual.reactive import var
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 
 from console.board import Board
 from console.clock import utc_now
 from console.commands import ConsoleCommands
 from console.directory import Directory
-from console.i18n import Lang, Texts
-from console.remote.client import ServerClient, ServerError, Unreachable
+from console.i18n import TEXTS, Lang, Texts
+from console.remote.client import ServerClient, ServerError, ServerRefused, Unreachable
 from console.remote.models import CellShape, EventView
 from console.remote.stream import Connection, LiveStream
 from console.screens.board import BoardScreen
@@ -33,6 +37,7 @@ from console.screens.whistles import WhistlesScreen
 from console.shell import Shell
 
 RETRY_SECONDS = 2.0
+TOKEN_REFUSED = 401
 
 
 class GridwatchConsole(App[None]):
@@ -49,9 +54,16 @@ class GridwatchConsole(App[None]):
     NAVIGATION: ClassVar[tuple[str, ...]] = ("board", "whistles", "map", "patrols", "sweep", "kpis")
     last_event: var[EventView | None] = var(None)  # what screens watch to follow the live stream
 
-    def __init__(self, client: ServerClient, lang: Lang, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        client: ServerClient,
+        lang: Lang,
+        clock: Callable[[], dt.datetime] = utc_now,
+        downloads: Path | None = None,
+    ) -> None:
         super().__init__()
         self.client = client
+        self.downloads = downloads  # where photos are saved; None: a folder in the system's temp
         self.t = Texts(lang)
         self.clock = clock
         self.directory = Directory()
@@ -82,10 +94,11 @@ class GridwatchConsole(App[None]):
     async def on_unmount(self) -> None:
         await self.client.close()
 
-    @work(exclusive=True, group="live", exit_on_error=False)
+    @work(exclusive=True, group="live")
     async def start(self) -> None:
         """Load the names and a snapshot of the open incidents, then follow the live stream from the
-        cursor read *before* the snapshot, so no change falls between the two."""
+        cursor read *before* the snapshot, so no change falls between the two. The server's refusals
+        are shown; anything else is a bug, and ends the console with a non-zero exit code."""
         while True:
             try:
                 await self.directory.load(self.client)
@@ -93,8 +106,12 @@ class GridwatchConsole(App[None]):
                 incidents = await self.client.open_incidents()
                 break
             except ServerError as exc:
-                self.sub_title = (
-                    self.t("error.unreachable", url=self.client.url)
+                if isinstance(exc, ServerRefused) and exc.problem.status == TOKEN_REFUSED:
+                    # Asking again with the same token cannot help: say so and stop.
+                    self._say(self.t("conn.token_refused", detail=exc.message(self.t.lang)))
+                    return
+                self._say(
+                    self.t("conn.unreachable_retry", url=self.client.url, seconds=f"{RETRY_SECONDS:g}")
                     if isinstance(exc, Unreachable)
                     else self.t("conn.refused", detail=exc.message(self.t.lang))
                 )
@@ -104,6 +121,11 @@ class GridwatchConsole(App[None]):
         await self.switch_mode("board")
         async for event in LiveStream(self.client, cursor, self._connection_changed).events():
             self.take(event)
+
+    def _say(self, problem: str) -> None:
+        """Why the board is not there yet, where the officer is looking (and in the title)."""
+        self.sub_title = problem
+        self.query_one("#loading", Static).update(problem)
 
     def take(self, event: EventView) -> None:
         """Apply a live-stream event to the board, then tell the screens (they watch `last_event`)."""
@@ -121,7 +143,9 @@ class GridwatchConsole(App[None]):
 
     def _connection_changed(self, state: Connection, detail: str) -> None:
         self.connection = state
-        self.sub_title = self.t(f"conn.{state.value}")
+        self.sub_title = self.t.code("conn", state.value)
+        if state is Connection.REVOKED:  # what is on screen no longer changes: say so where it is seen
+            self.notify(self.sub_title, severity="error", timeout=60)
 
     async def cells_of(self, township: str) -> list[CellShape]:
         """A township's cell outlines, fetched once."""
@@ -129,10 +153,57 @@ class GridwatchConsole(App[None]):
             self._cells[township] = await self.client.cells(township)
         return self._cells[township]
 
-    def action_go(self, name: str) -> None:
+    async def action_go(self, name: str) -> None:
         if not self.loaded:
+            self.notify(self.t("conn.not_loaded"), severity="warning")
             return
-        self.switch_mode(name)
+        if isinstance(self.screen, ModalScreen):  # a dialog is waiting for its answer
+            return
+        await self.switch_mode(name)
+        while len(self.screen_stack) > 1:  # the screen itself, not an incident opened there earlier
+            await self.pop_screen()
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=self.t("palette.placeholder"))
+            )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands (theme, quit, keys...), named in the console's language."""
+        for command in super().get_system_commands(screen):
+            if f"system.{command.title}" in TEXTS:  # a command of a newer Textual stays as it is
+                help_text = self.t(f"system.{command.title}.help")
+                command = command._replace(title=self.t(f"system.{command.title}"), help=help_text)
+            yield command
+
+    def show_photo(self, name: str, content: bytes, mime: str) -> None:
+        """Open a photo read with the console's token: in the officer's browser when the console is
+        served to one (--web); else saved on this machine and opened with the system's viewer."""
+        if self.is_web:
+            self.deliver_binary(
+                io.BytesIO(content), save_filename=name, open_method="browser", mime_type=mime, name="photo"
+            )
+            return
+        folder = self.downloads or Path(tempfile.gettempdir()) / "gridwatch-photos"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name  # named by its content hash: the same photo is the same file
+        path.write_bytes(content)
+        self.notify(self.t("photo.saved", path=path))
+        if not self.is_headless:
+            self.open_url(path.as_uri())
+
+    @on(events.DeliveryFailed)
+    def _photo_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name == "photo":
+            self.notify(self.t("photo.failed", detail=event.exception), severity="error")
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies); say which key does, in the console's language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(self.t("quit.how", keys=key), title=self.t("quit.title"))
+                return
 
 
 if TYPE_CHECKING:

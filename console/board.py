@@ -119,7 +119,10 @@ class Board:
         """Apply a live-stream event; the incident if it just arrived on the board."""
         if event.incident is None or not event.kind.startswith("incident."):
             return None
-        change = msgspec.convert(event.payload, IncidentChange)
+        try:
+            change = msgspec.convert(event.payload, IncidentChange)
+        except msgspec.ValidationError:  # an event this console cannot read (a newer server): skip it
+            return None
         fields = msgspec.structs.asdict(change)
         old = self.incidents.get(event.incident)
         if old is not None:
@@ -138,7 +141,7 @@ class Board:
 
     def view(self, where: BoardFilter, now: dt.datetime) -> list[IncidentView]:
         """The incidents that pass the filter, in board order."""
-        needle = where.search.strip().lower()
+        terms = where.search.lower().split()  # every term must match, in any order
         shown: list[IncidentView] = []
         for _, incident_id in self._order:
             i = self.incidents[incident_id]
@@ -148,7 +151,7 @@ class Board:
                 and (where.state is None or i.state == where.state)
                 and (where.category is None or i.category == where.category)
                 and (not where.overdue or is_overdue(i, now))
-                and (not needle or needle in self._haystack[incident_id])
+                and all(term in self._haystack[incident_id] for term in terms)
             ):
                 shown.append(i)
         return shown

@@ -21,7 +21,7 @@ class ConsoleCommands(Provider):
 
     def _screens(self) -> list[tuple[str, str]]:
         t = self.console.t
-        return [(t("palette.go", screen=t(f"nav.{name}")), name) for name in self.console.NAVIGATION]
+        return [(t("palette.go", screen=t.code("nav", name)), name) for name in self.console.NAVIGATION]
 
     async def discover(self) -> Hits:
         for label, name in self._screens():

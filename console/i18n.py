@@ -17,7 +17,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "conn.connecting": ("连接中", "connecting"),
     "conn.live": ("实时", "live"),
     "conn.lost": ("连接中断，重连中", "connection lost, reconnecting"),
+    "conn.revoked": (
+        "令牌已不被接受（已吊销？），实时更新已停止；请用有效令牌重新启动控制台",
+        "the token is no longer accepted (revoked?); live changes stopped. Start the console again with a valid token",
+    ),
     "conn.refused": ("服务器拒绝: {detail}", "server refused: {detail}"),
+    "conn.token_refused": (
+        "令牌被拒绝: {detail}。请用有效的令牌启动 (--token 或 GRIDWATCH_TOKEN)",
+        "the token was refused: {detail}. Start the console with a valid token (--token or GRIDWATCH_TOKEN)",
+    ),
+    "conn.unreachable_retry": (
+        "无法连接服务器 {url}，{seconds} 秒后重试",
+        "cannot reach the server at {url}; trying again in {seconds} s",
+    ),
+    "conn.not_loaded": ("尚未连接到服务器，暂时无法切换", "not connected to the server yet"),
     "nav.board": ("事件看板", "Board"),
     "nav.whistles": ("吹哨报到", "Whistles"),
     "nav.map": ("地图", "Map"),
@@ -73,7 +86,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "filter.state": ("状态", "State"),
     "filter.category": ("类别", "Category"),
     "filter.overdue": ("仅超时", "Overdue only"),
-    "filter.search": ("搜索: 类别、网格、单位、描述", "Search: category, cell, unit, text"),
+    "filter.search": (
+        "搜索: 类别、网格、村、单位、描述 (多个词用空格分开)",
+        "Search: category, cell, village, unit, text (several words: each must match)",
+    ),
     "board.count": ("显示 {shown} / 共 {total} 件未办结", "{shown} shown of {total} open"),
     "board.empty": ("没有符合条件的事件", "No incident matches"),
     "board.loading": ("正在载入事件…", "Loading incidents…"),
@@ -100,6 +116,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source.alert": ("告警", "alert"),
     "source.open311": ("Open311", "Open311"),
     "source.hotline": ("热线", "hotline"),
+    "source.sweep": ("综合查", "sweep"),
     "stage.accept": ("立案", "accept"),
     "stage.dispatch": ("派遣", "dispatch"),
     "stage.sign": ("签收", "sign"),
@@ -205,7 +222,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sweep.off_plan": ("移出计划", "off the plan"),
     "sweep.ask_team": ("移至检查组", "Move to team"),
     "sweep.ask_leaving": ("调出人员", "Officer leaving"),
-    "sweep.ask_joining": ("调入人员编号", "Officer joining (id)"),
+    "sweep.ask_joining": ("调入人员", "Officer joining"),
     "sweep.move_title": ("调整检查点 {stop}", "Move stop {stop}"),
     "sweep.swap_title": ("调整 {team} 的人员", "Swap an officer of {team}"),
     "sweep.published": ("计划已发布", "Plan published"),
@@ -240,6 +257,35 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.unreachable": ("无法连接服务器 {url}", "cannot reach the server at {url}"),
     "palette.open_incident": ("打开事件 {label}", "Open incident {label}"),
     "palette.go": ("转到: {screen}", "Go to: {screen}"),
+    "palette.placeholder": ("搜索命令、事件…", "Search for commands and incidents…"),
+    "system.Theme": ("主题", "Theme"),
+    "system.Theme.help": ("更换配色主题", "Change the current theme"),
+    "system.Quit": ("退出", "Quit"),
+    "system.Quit.help": ("立即退出值班台", "Quit the console now"),
+    "system.Keys": ("按键", "Keys"),
+    "system.Keys.help": ("显示或隐藏按键说明", "Show or hide the keys of this screen"),
+    "system.Maximize": ("最大化", "Maximize"),
+    "system.Maximize.help": ("最大化当前部件", "Maximize the focused widget"),
+    "system.Minimize": ("还原", "Minimize"),
+    "system.Minimize.help": ("还原部件大小", "Restore the widget to its normal size"),
+    "system.Screenshot": ("截图", "Screenshot"),
+    "system.Screenshot.help": ("保存当前屏幕的 SVG 截图", "Save an SVG screenshot of the screen"),
+    "quit.title": ("要退出吗?", "Do you want to quit?"),
+    "quit.how": ("按 [b]{keys}[/b] 退出", "Press [b]{keys}[/b] to quit"),
+    "key.photos": ("查看照片", "Photos"),
+    "photo.fetching": ("正在下载照片 {name}", "fetching photo {name}"),
+    "photo.saved": ("照片已保存: {path}", "photo saved: {path}"),
+    "photo.failed": ("照片无法打开: {detail}", "the photo cannot be opened: {detail}"),
+    "detail.photos_hint": ("按 f 打开", "press f to open"),
+    "sweep.no_candidates": ("没有可调入的持证执法人员", "No certified officer is free to join"),
+    "sweep.moved": ("检查点已调整", "Stop moved"),
+    "sweep.swapped": ("人员已调整", "Officer swapped"),
+    "sweep.planned": ("已制定计划", "Plan made"),
+    "sweep.confirm_publish": (
+        "计划还有 {conflicts} 项冲突（未排入的检查点）。仍要发布吗?",
+        "The plan still has {conflicts} conflicts (stops not planned). Publish anyway?",
+    ),
+    "chart.empty": ("暂无数据", "No figures yet"),
 }
 
 
@@ -261,8 +307,17 @@ class Texts:
         self._column = 0 if lang == "zh" else 1
 
     def __call__(self, key: str, **values: object) -> str:
-        text = TEXTS[key][self._column]
+        entry = TEXTS.get(key)
+        if entry is None:  # a bug, not data: show the key rather than take the console down
+            return key
+        text = entry[self._column]
         return text.format(**values) if values else text
 
+    def code(self, family: str, value: str) -> str:
+        """A code the server sends (a source, state, basis...) in words; a code this console does not
+        know yet (from a newer server) is shown as it is."""
+        entry = TEXTS.get(f"{family}.{value}")
+        return entry[self._column] if entry else value
+
     def state(self, state: str, in_review: bool = False) -> str:
-        return self("state.review") if in_review else self(f"state.{state}")
+        return self("state.review") if in_review else self.code("state", state)

@@ -5,7 +5,7 @@ their codes and names."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,14 @@ class BoundaryFileError(ValueError):
 
 
 @dataclass(frozen=True)
+class Hint:
+    """Something about the file that is probably why the findings look as they do, and what to try."""
+
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
 class FieldMap:
     code: str | None = None
     name: str | None = None
@@ -45,6 +53,9 @@ class BoundaryLayer:
     codes: list[str | None]
     names: list[str]
     shapes: np.ndarray  # shapely geometries in WGS-84 lon/lat; None where the feature had none
+    hints: list[Hint] = field(default_factory=list)
+    # Lon/lat (so a Chinese web map's GCJ-02 or BD-09 is possible), not a projected system.
+    geographic: bool = True
 
 
 def _pick(wanted: str | None, candidates: Sequence[str], fields: Sequence[str], what: str) -> str | None:
@@ -77,9 +88,7 @@ def read_boundaries(
     except (DataSourceError, DataLayerError) as exc:
         raise BoundaryFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
-        raise BoundaryFileError(
-            f"{path}: its text is not {encoding or 'in the encoding it declares'}; name it with --encoding, e.g. GBK"
-        ) from None
+        raise _wrong_encoding(path, encoding) from None
     name = str(info.get("layer_name") or layer or path.stem)
     geometry_type = str(info.get("geometry_type"))
     if geometry_type not in POLYGONAL:
@@ -99,10 +108,21 @@ def read_boundaries(
             f"--crs {web_crs} is for lon/lat web-map exports, but the file is in {crs.name}"
         )
     names_in_file = [str(f) for f in info["fields"]]
+    if encoding is None and any(_misread_gbk(f) for f in names_in_file):
+        raise BoundaryFileError(
+            f"{path}: the field names read as {', '.join(names_in_file)}: Chinese text in GBK that the file "
+            f"does not declare (no .cpg), read as {info.get('encoding') or 'Latin-1'}; import again with "
+            "--encoding gbk\n"
+            f"{path}：字段名读出来是乱码（{', '.join(names_in_file)}）——文件为 GBK 编码但未声明（缺少 .cpg），"
+            "请加 --encoding gbk 重新导入"
+        )
     code_field = _pick(fields.code, CODE_FIELDS, names_in_file, "code")
     name_field = _pick(fields.name, NAME_FIELDS, names_in_file, "name")
     columns = [f for f in (code_field, name_field) if f is not None]
-    _, _, wkb, values = pyogrio.raw.read(path, layer=layer, columns=columns, encoding=encoding)
+    try:
+        _, _, wkb, values = pyogrio.raw.read(path, layer=layer, columns=columns, encoding=encoding)
+    except UnicodeDecodeError:
+        raise _wrong_encoding(path, encoding) from None
     shapes = shapely.from_wkb(wkb)
     if not crs.equals(WGS84, ignore_axis_order=True):
         transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -110,14 +130,69 @@ def read_boundaries(
             shapes, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
         )
     if web_crs not in (None, Crs.WGS84):
-        shapes = shapely.transform(
-            shapes, lambda xy: np.column_stack(to_wgs84_many(xy[:, 0], xy[:, 1], web_crs))
-        )
+        shapes = from_web_crs(shapes, web_crs)
     by_field = dict(zip(columns, values, strict=True))
     count = len(shapes)
     codes: list[str | None] = [_text(v) for v in by_field[code_field]] if code_field else [None] * count
     names = [_text(v) or "" for v in by_field[name_field]] if name_field else [""] * count
-    return BoundaryLayer(path, name, crs.to_string(), code_field, name_field, codes, names, shapes)
+    hints = []
+    if encoding is None and any(_misread_gbk(n) for n in names):
+        hints.append(
+            Hint(
+                "the names look like GBK text read in another encoding (the file declares none); "
+                "import again with --encoding gbk",
+                "名称疑似乱码：文件为 GBK 编码但未声明，请加 --encoding gbk 重新导入",
+            )
+        )
+    return BoundaryLayer(
+        path,
+        name,
+        crs.to_string(),
+        code_field,
+        name_field,
+        codes,
+        names,
+        _one_part(shapes),
+        hints,
+        bool(crs.is_geographic),
+    )
+
+
+def from_web_crs(shapes: np.ndarray, web_crs: Crs) -> np.ndarray:
+    """Shapes whose lon/lat are GCJ-02 or BD-09 (a Chinese web map's) in WGS-84."""
+    converted: np.ndarray = shapely.transform(
+        shapes, lambda xy: np.column_stack(to_wgs84_many(xy[:, 0], xy[:, 1], web_crs))
+    )
+    return converted
+
+
+def _wrong_encoding(path: Path, encoding: str | None) -> BoundaryFileError:
+    said = encoding or "in the encoding it declares"
+    return BoundaryFileError(
+        f"{path}: its text is not {said}; name the encoding with --encoding, e.g. --encoding gbk\n"
+        f"{path}：文本不是 {encoding or '文件声明的编码'}，请用 --encoding 指定编码，例如 --encoding gbk"
+    )
+
+
+def _one_part(shapes: np.ndarray) -> np.ndarray:
+    """A MultiPolygon of one part (what GIS tools write for every polygon) as the Polygon it is."""
+    single = (shapely.get_type_id(shapes) == shapely.GeometryType.MULTIPOLYGON) & (
+        shapely.get_num_geometries(shapes) == 1
+    )
+    out = np.array(shapes, dtype=object)
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out
+
+
+def _misread_gbk(text: str) -> bool:
+    """Chinese in GBK read as Latin-1: every character is a byte, and those bytes are Chinese in GBK."""
+    if not any("\x80" <= c <= "\xff" for c in text):
+        return False
+    try:
+        decoded = text.encode("latin-1").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return any("\u4e00" <= c <= "\u9fff" for c in decoded)
 
 
 def _text(value: object) -> str | None:

@@ -6,11 +6,14 @@ and stops at the first bad one with its name and the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -26,7 +29,16 @@ from grid.subjects import Device, Subject
 
 FORMAT = "gridwatch-dataset"
 FORMAT_VERSION = 1
+# Coordinates are written to 7 decimals (about 1 cm): the grid every written vertex lies on.
+GRID_DECIMALS = 7
+GRID_DEGREES = 10.0**-GRID_DECIMALS
 T = TypeVar("T")
+
+
+def on_grid(shapes: Sequence[BaseGeometry] | npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Every vertex rounded to the written grid, one by one: a vertex shared by two polygons stays
+    shared (unlike snap rounding, which treats each polygon alone)."""
+    return np.asarray(shapely.transform(shapes, lambda xy: np.round(xy, GRID_DECIMALS)), dtype=object)
 
 
 class DatasetError(Exception):
@@ -96,7 +108,7 @@ _ENCODER = msgspec.json.Encoder()
 
 
 def _write_layer(path: Path, layer: Layer) -> None:
-    geometries = shapely.to_geojson(shapely.set_precision(layer.shapes, 1e-7)) if layer.shapes else []
+    geometries = shapely.to_geojson(on_grid(layer.shapes)) if layer.shapes else []
     with path.open("w", encoding="utf-8") as out:
         out.write('{"type":"FeatureCollection","features":[\n')
         for i, (record, geometry) in enumerate(zip(layer.records, geometries, strict=True)):

@@ -1,15 +1,18 @@
 """A synthetic demo county (or province), deterministic for a seed.
 
 Geometry is a nested Voronoi tessellation: county → townships → villages → cells, each level
-clipped to its parent. The county is convex, so every piece is a convex polygon and the pieces
-tile their parent without gaps or overlaps. Everything with a date is relative to REFERENCE_DATE,
-never to today, so a seed always gives the same files.
+clipped to its parent. Each clipping computes a border's crossing points on its own side, so
+neighbours across a village or township border would not share vertices; the cells are therefore
+cleaned into one exact coverage on the written 1e-7° grid, and every level above is the union of
+its cells, so all borders are the cells' own shared edges. Everything with a date is relative to
+REFERENCE_DATE, never to today, so a seed always gives the same files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import msgspec
@@ -19,9 +22,18 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.catalog_files import default_catalog, department_templates
 from geodata.coding import code_cells, reading_order
-from geodata.dataset import Dataset, Layer, Manifest
+from geodata.dataset import GRID_DEGREES, Dataset, Layer, Manifest, on_grid
 from grid.organisation import Certificate, Officer, Unit, UnitKind, Worker
-from grid.places import Cell, County, Township, TownshipKind, Village, county_of, township_of
+from grid.places import (
+    Cell,
+    County,
+    Township,
+    TownshipKind,
+    Village,
+    county_of,
+    township_of,
+    village_of,
+)
 from grid.powers import Agreement, DutyRole, HoldingMode, PowerListEntry, TerritorialDuty
 from grid.staffing import enforcement_staff_needed
 from grid.subjects import Device, DeviceKind, Subject, SubjectKind
@@ -158,6 +170,29 @@ def _ordered(pieces: list[BaseGeometry]) -> list[BaseGeometry]:
     return [pieces[i] for i in reading_order(pieces)]
 
 
+# Gaps and overlaps between separately clipped neighbours are about a millimetre wide; anything
+# narrower than this is closed (a real piece of a cell is hundreds of metres wide).
+_SEAM_DEGREES = 10 * GRID_DEGREES
+
+
+def _tiled(cells: list[BaseGeometry]) -> list[BaseGeometry]:
+    """The cells as one exact coverage: seams closed, vertices on the written grid and shared."""
+    cleaned = shapely.coverage_clean(
+        np.array(cells, dtype=object), gap_width=_SEAM_DEGREES, snapping_distance=GRID_DEGREES
+    )
+    return list(on_grid(cleaned))
+
+
+def _unions(
+    codes: list[str], cells: list[BaseGeometry], parent_of: Callable[[str], str]
+) -> dict[str, BaseGeometry]:
+    """Each parent's shape as the union of its cells: its border is made of their edges."""
+    groups: dict[str, list[BaseGeometry]] = defaultdict(list)
+    for code, shape in zip(codes, cells, strict=True):
+        groups[parent_of(code)].append(shape)
+    return {parent: shapely.coverage_union_all(shapes) for parent, shapes in groups.items()}
+
+
 # -- names ---------------------------------------------------------------------------------------
 
 
@@ -209,6 +244,18 @@ class _Builder:
         self.subjects: list[Subject] = []
         self.devices: list[Device] = []
         self.entrusted_count = 0
+
+    def tile(self) -> None:
+        """Replace every level's shapes by the exactly tiling ones derived from the cells."""
+        codes = [cell.code for cell in self.cells.records]
+        self.cells.shapes[:] = _tiled(self.cells.shapes)
+        for layer, parent_of in (
+            (self.villages, village_of),
+            (self.townships, township_of),
+            (self.counties, county_of),
+        ):
+            unions = _unions(codes, self.cells.shapes, parent_of)
+            layer.shapes[:] = [unions[record.code] for record in layer.records]
 
     def _between(self, bounds: tuple[int, int]) -> int:
         return int(self.rng.integers(bounds[0], bounds[1] + 1))
@@ -453,6 +500,7 @@ def synthesize(seed: int, size: str = "county") -> Dataset:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     builder = _Builder(seed, SIZES[size])
     builder.build()
+    builder.tile()
     return Dataset(
         manifest=Manifest(seed=seed, size=size, counties=[c.code for c in builder.counties.records]),
         catalog=default_catalog(),

@@ -96,6 +96,7 @@ class LevelRules:
     containers: tuple[Container, ...]
 
 
+CROSSINGS = frozenset({Kind.CROSSES_VILLAGE, Kind.CROSSES_TOWNSHIP, Kind.CROSSES_COUNTY})
 _VILLAGE = Container(village_of, "village", Kind.CROSSES_VILLAGE)
 _TOWNSHIP = Container(township_of, "township", Kind.CROSSES_TOWNSHIP)
 _COUNTY = Container(county_of, "county", Kind.CROSSES_COUNTY)
@@ -164,7 +165,8 @@ def validate(
         elif not shape.is_valid:
             findings.append(Finding(Kind.INVALID, (labels[n],), shapely.is_valid_reason(shape)))
         else:
-            if shape.geom_type == "MultiPolygon":
+            # A MultiPolygon of one part is how GIS tools write any polygon: not multipart.
+            if shape.geom_type == "MultiPolygon" and len(shape.geoms) > 1:
                 findings.append(Finding(Kind.MULTIPART, (labels[n],), f"{len(shape.geoms)} separate parts"))
             good.append(n)
     geoms = np.array([shapes[n] for n in good], dtype=object)

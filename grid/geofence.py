@@ -2,7 +2,8 @@
 
 * A point inside or on the boundary of cells goes to the one with the lowest code, so a point on a
   shared edge always lands in the same cell.
-* A point outside every cell but within max(accuracy, 30 m) of one snaps to the nearest, `snapped`.
+* A point outside every cell but within max(min(accuracy, 100 m), 30 m) of one snaps to the nearest
+  (equally near, to within a millimetre: the lowest code), `snapped`.
 * Otherwise it is unlocated: never dropped, never guessed.
 
 Cells are kept sorted by code, so "lowest code" is "lowest tree index".
@@ -23,7 +24,18 @@ from grid.geo import METRES_PER_DEGREE_LAT, degrees_covering, metres_per_degree_
 from grid.places import check_cell_code
 
 SNAP_MIN_M = 30.0
+# A phone's accuracy widens the snap radius only this far: beyond it a point is not in the county.
+SNAP_MAX_M = 100.0
+# Distances closer than this are equally near: float noise must not decide between two cells.
+SNAP_TIE_M = 0.001
 UNLOCATED = -1
+
+
+def snap_radius_m(accuracy: float | None) -> float:
+    """How far outside every cell a point may be and still be snapped (docs/domain.md#locate)."""
+    if accuracy is None or not math.isfinite(accuracy):
+        return SNAP_MIN_M
+    return max(min(accuracy, SNAP_MAX_M), SNAP_MIN_M)
 
 
 class Location(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,10 +110,11 @@ class GeofenceIndex:
         )
 
     def _snap(self, lon: float, lat: float, accuracy: float | None) -> tuple[int, float]:
-        """The nearest cell within max(accuracy, 30 m), measured in metres around the point."""
+        """The nearest cell within max(min(accuracy, 100 m), 30 m), measured in metres around the
+        point; cells equally near (within SNAP_TIE_M) go to the lowest code."""
         if not (math.isfinite(lon) and math.isfinite(lat)):
             return UNLOCATED, float("nan")
-        radius = max(accuracy or 0.0, SNAP_MIN_M)
+        radius = snap_radius_m(accuracy)
         point = shapely.Point(lon, lat)
         candidates = self.tree.query(point, predicate="dwithin", distance=degrees_covering(radius, lat))
         if not len(candidates):
@@ -114,11 +127,13 @@ class GeofenceIndex:
 
         local = shapely.transform(self.polygons[candidates], to_metres)
         distances = shapely.distance(local, shapely.Point(0.0, 0.0))
-        order = np.lexsort((candidates, distances))  # nearest first, lowest code on a tie
-        best = order[0]
-        if distances[best] > radius:
+        nearest = float(distances.min())
+        if nearest > radius:
             return UNLOCATED, float("nan")
-        return int(candidates[best]), float(distances[best])
+        # Candidates come in tree order, not code order: the lowest index among the equally near.
+        tied = distances <= nearest + SNAP_TIE_M
+        best = int(candidates[tied].min())
+        return best, float(distances[candidates == best][0])
 
     # -- many points ------------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ class MatterDecision(msgspec.Struct, frozen=True, kw_only=True):
 
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     cell: str | None
+    # Metres from the reported point to `cell` when it lay in no cell and was snapped (#locate).
+    snapped_m: float | None = None
     township: str
     on: dt.date
     lead_matter: str

@@ -317,7 +317,13 @@ class Intake:
         assignment = None
         if where.cell is not None:
             on = report.ts.astimezone(domain.calendar.tz).date()
-            assignment = domain.router.route(category.code, township_of(where.cell), on, where.cell)
+            assignment = domain.router.route(
+                category.code,
+                township_of(where.cell),
+                on,
+                where.cell,
+                snapped_m=where.distance_m if where.snapped else None,
+            )
         incident = domain.lifecycle.open(
             Incident(
                 id=incident_id(),

@@ -38,11 +38,13 @@ WORDS = {
         RouteBasis.NOT_LISTED: "未列入乡镇清单（职责准入）",
         RouteBasis.MANUAL: "值班员改派",
         "where_cell": "网格 {cell} 位于{township}。",
+        "where_snapped": "上报位置不在任何网格内，已吸附到 {metres:.0f} 米外最近的网格 {cell}（位于{township}）。",
         "where": "事件位于{township}。",
         "matter": "事项「{name}」[{code}，严重程度 {severity}]：{basis}{entry}，由{lead}负责",
         "entry": "（清单条目 {entry}）",
         "tail_entrusted": "，以{informed}名义执法（委托书 {agreement}，有效期 {start} 至 {end}），并告知委托部门",
-        "tail_lapsed": "，因委托书 {agreement}（有效期 {start} 至 {end}）在事件日期无效",
+        "tail_expired": "，因委托书 {agreement}（有效期 {start} 至 {end}）已于 {end} 到期",
+        "tail_not_yet": "，因委托书 {agreement}（有效期 {start} 至 {end}）自 {start} 起才生效",
         "tail_not_listed": "，该事项不得下放乡镇",
         "end": "。",
         "several": "多个事项时由严重程度最高的「{name}」确定主办单位。",
@@ -60,11 +62,13 @@ WORDS = {
         RouteBasis.NOT_LISTED: "not on the township's lists (duty admission)",
         RouteBasis.MANUAL: "re-routed by the duty officer",
         "where_cell": "Cell {cell} lies in {township}.",
+        "where_snapped": "The reported point lies in no cell; it was snapped to the nearest, cell {cell} in {township}, {metres:.0f} m away.",
         "where": "The incident lies in {township}.",
         "matter": "Matter '{name}' [{code}, severity {severity}]: {basis}{entry}; {lead} is responsible",
         "entry": " (list entry {entry})",
         "tail_entrusted": ", acting in the name of {informed} (agreement {agreement}, valid {start} to {end}), which is informed",
-        "tail_lapsed": ", because agreement {agreement} (valid {start} to {end}) is not in force on the incident date",
+        "tail_expired": ", because agreement {agreement} (valid {start} to {end}) expired on {end}",
+        "tail_not_yet": ", because agreement {agreement} (valid {start} to {end}) is not valid until {start}",
         "tail_not_listed": "; it may not be pushed down to the township",
         "end": ".",
         "several": "With several matters the most severe, '{name}', decides the lead.",
@@ -76,9 +80,16 @@ WORDS = {
 }
 _TAILS = {
     RouteBasis.ENTRUSTED: "tail_entrusted",
-    RouteBasis.ENTRUSTED_LAPSED: "tail_lapsed",
     RouteBasis.NOT_LISTED: "tail_not_listed",
 }
+
+
+def _tail(d: MatterDecision, on: dt.date) -> str | None:
+    """Which tail explains a decision; a lapsed agreement says whether it expired or has not begun."""
+    if d.basis is not RouteBasis.ENTRUSTED_LAPSED:
+        return _TAILS.get(d.basis)
+    started = d.agreement_valid_from is None or d.agreement_valid_from <= on
+    return "tail_expired" if started else "tail_not_yet"
 
 
 def _unique(ids: Iterable[str], exclude: Iterable[str] = ()) -> tuple[str, ...]:
@@ -160,7 +171,16 @@ class Router:
 
     # -- an incident ------------------------------------------------------------------------------
 
-    def route(self, category: str, township: str, on: dt.date, cell: str | None = None) -> Assignment:
+    def route(
+        self,
+        category: str,
+        township: str,
+        on: dt.date,
+        cell: str | None = None,
+        *,
+        snapped_m: float | None = None,
+    ) -> Assignment:
+        """`snapped_m`: how far outside every cell the point was before it was snapped to `cell`."""
         found = self.townships.get(township)
         if found is None:
             raise RoutingError(f"unknown township {township}", f"未知的乡镇 {township}", township=township)
@@ -182,7 +202,7 @@ class Router:
         informed = [u for d in decisions for u in d.informed]
         lead = first.lead
         support = _unique([*first.support, *rest], [lead])
-        text_zh, text_en = self._explain(found, cell, decisions, lead, support)
+        text_zh, text_en = self._explain(found, cell, snapped_m, on, decisions, lead, support)
         return Assignment(
             lead=lead,
             support=support,
@@ -192,6 +212,7 @@ class Router:
             agreement=first.agreement if first.basis is RouteBasis.ENTRUSTED else None,
             explanation=Explanation(
                 cell=cell,
+                snapped_m=snapped_m,
                 township=township,
                 on=on,
                 lead_matter=first.matter,
@@ -249,7 +270,7 @@ class Router:
         words = WORDS[lang]
         return words["sep"].join(self.units[u].name(lang) for u in ids) or words["none"]
 
-    def _sentence(self, d: MatterDecision, lang: str) -> str:
+    def _sentence(self, d: MatterDecision, on: dt.date, lang: str) -> str:
         words = WORDS[lang]
         matter = self.catalog.matter(d.matter)
         text = words["matter"].format(
@@ -260,7 +281,7 @@ class Router:
             entry=words["entry"].format(entry=d.list_entry) if d.list_entry else "",
             lead=self._names([d.lead], lang),
         )
-        tail = _TAILS.get(d.basis)
+        tail = _tail(d, on)
         if tail:
             text += words[tail].format(
                 informed=self._names(d.informed, lang),
@@ -274,15 +295,18 @@ class Router:
         self,
         township: Township,
         cell: str | None,
+        snapped_m: float | None,
+        on: dt.date,
         decisions: tuple[MatterDecision, ...],
         lead: str,
         support: tuple[str, ...],
     ) -> tuple[str, str]:
+        where = "where" if not cell else "where_cell" if snapped_m is None else "where_snapped"
         texts = []
         for lang in ("zh", "en"):
             words = WORDS[lang]
-            parts = [words["where_cell" if cell else "where"].format(cell=cell, township=township.name)]
-            parts += [self._sentence(d, lang) for d in decisions]
+            parts = [words[where].format(cell=cell, township=township.name, metres=snapped_m)]
+            parts += [self._sentence(d, on, lang) for d in decisions]
             if len(decisions) > 1:
                 parts.append(
                     words["several"].format(name=self.catalog.matter(decisions[0].matter).name(lang))

@@ -47,7 +47,12 @@ SCOPE_KINDS = {
 
 
 class ScopeError(ValueError):
-    pass
+    """A scope that names nothing loaded here, or the wrong kind of thing; said in both languages."""
+
+    def __init__(self, message_en: str, message_zh: str) -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_zh = message_zh
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,7 +85,10 @@ def parse_scope(role: Role, scope: str) -> tuple[str, str]:
     kind, _, ident = scope.partition(":")
     if kind not in SCOPE_KINDS[role] or not ident:
         allowed = " or ".join(f"{k}:ID" for k in SCOPE_KINDS[role])
-        raise ScopeError(f"role {role.value} takes scope {allowed}, not {scope!r}")
+        raise ScopeError(
+            f"role {role.value} takes scope {allowed}, not {scope!r}",
+            f"角色 {role.value} 的范围应为 {allowed}，而不是 {scope!r}",
+        )
     return kind, ident
 
 
@@ -90,32 +98,34 @@ def resolve(session: Session, role: Role, scope: str, token_id: int | None = Non
     township: str | None = None
     if kind == "county":
         if len(ident) != 6 or not ident.isdigit():
-            raise ScopeError(f"county code must be 6 digits: {ident!r}")
+            raise ScopeError(f"county code must be 6 digits: {ident!r}", f"县级代码应为 6 位数字：{ident!r}")
         if session.get(CountyRow, ident) is None:
-            raise ScopeError(f"no county {ident} is loaded here")
+            raise ScopeError(f"no county {ident} is loaded here", f"本系统未载入县 {ident}")
         county = ident
     elif kind == "township":
         if len(ident) != 9 or not ident.isdigit():
-            raise ScopeError(f"township code must be 9 digits: {ident!r}")
+            raise ScopeError(
+                f"township code must be 9 digits: {ident!r}", f"乡镇代码应为 9 位数字：{ident!r}"
+            )
         place = session.get(TownshipRow, ident)
         if place is None:
-            raise ScopeError(f"no township {ident} is loaded here")
+            raise ScopeError(f"no township {ident} is loaded here", f"本系统未载入乡镇 {ident}")
         county, township = place.county, ident
     elif kind == "unit":
         unit = session.get(UnitRow, ident)
         if unit is None:
-            raise ScopeError(f"no unit {ident!r}")
+            raise ScopeError(f"no unit {ident!r}", f"没有单位 {ident!r}")
         township = unit.township
         county = unit.township[:6] if unit.township else unit.id.split(".", 1)[0]
     elif kind == "worker":
         worker = session.get(WorkerRow, ident)
         if worker is None:
-            raise ScopeError(f"no worker {ident!r}")
+            raise ScopeError(f"no worker {ident!r}", f"没有网格员 {ident!r}")
         township, county = worker.township, worker.township[:6]
     else:
         device = session.get(DeviceRow, ident)
         if device is None:
-            raise ScopeError(f"no device {ident!r}")
+            raise ScopeError(f"no device {ident!r}", f"没有设备 {ident!r}")
         township, county = device.township, device.township[:6]
     return Principal(
         role=role, scope_kind=kind, scope_id=ident, county=county, township=township, token_id=token_id

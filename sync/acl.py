@@ -6,15 +6,23 @@ events and OwnTracks commands.
 Phones and the platform log in on separate listeners (deploy/mosquitto/mosquitto.conf), each with
 its own password file: on the phones' listener a client's id is its user name, so no phone can
 connect with one of the platform's client ids and take its session. Those ids, and the platform's
-account, start with PLATFORM_PREFIX, which no roster id may."""
+account, start with PLATFORM_PREFIX, which no roster id may.
+
+The files are the writer's alone (0600): Mosquitto run by the same user reads them. Mosquitto
+started as root reads them as its own user (`mosquitto`, Debian's package), so a root writer hands
+them to that user (`hand_to_broker_user`). Releases newer than Debian 12's 2.0.11 warn about
+password and ACL files others may read, and say later ones will refuse them."""
 
 from __future__ import annotations
 
 import base64
+import grp
 import hashlib
 import os
+import pwd
 import re
 import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +31,9 @@ from sync.topics import PREFIX
 # Mosquitto reads the iteration count from each line; its own default (101) is far too low.
 ITERATIONS = 20_000
 INGEST_USER = "gridwatch-ingest"
+# The user Mosquitto started as root runs as (its `user` setting's default, Debian's package).
+BROKER_USER = "mosquitto"
+BROKER_FILES = ("passwords", "platform-passwords", "acl")
 PLATFORM_PREFIX = "gridwatch-"
 _CLIENT_ID = re.compile(rf"{PLATFORM_PREFIX}[A-Za-z0-9._-]+")
 
@@ -97,5 +108,33 @@ def write_broker_files(
     ):
         path = folder / name
         path.write_text(text, encoding="utf-8")
-        path.chmod(0o600 if name != "acl" else 0o644)
+        path.chmod(0o600)
     return credentials
+
+
+def hand_to_broker_user(folder: Path, user: str = BROKER_USER) -> Path | None:
+    """When run as root, give the folder (Mosquitto keeps its persistence there) and the broker's
+    files to Mosquitto's own user and group; credentials.csv stays root's. Returns the first folder
+    above that this user may not enter (then the broker cannot open its files), else None. Nothing
+    to do for another user (compose runs the job as the broker's uid), or where there is no such
+    user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        return None
+    for path in [folder, *(folder / name for name in BROKER_FILES)]:
+        os.chown(path, account.pw_uid, account.pw_gid)
+    groups = {account.pw_gid, *(g.gr_gid for g in grp.getgrall() if user in g.gr_mem)}
+    for parent in reversed(folder.resolve().parents):
+        info = parent.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return parent
+    return None

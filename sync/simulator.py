@@ -43,9 +43,42 @@ NO_MATCHING_SUBSCRIBERS = 16
 # Ids answered lately, to tell a second answer to a report sent twice from an answer to garbage.
 ANSWERED_KEPT = 100_000
 
-# What grid workers report most (minor categories of the bundled catalog) and what they write.
-REPORTED = ["0501", "0502", "0101", "0102", "0104", "0302", "0202"]
-TEXTS = ["占道经营", "乱堆物料", "垃圾未清运", "违规广告牌", "车辆乱停放", "绿化带损毁", "路面破损"]
+# What grid workers report (minor categories of the bundled catalog, the everyday ones most) and
+# what they write for each: the text always fits its category.
+FIELD_TEXTS: dict[str, tuple[str, ...]] = {
+    "0501": ("菜市场门口摊贩占道经营", "水果摊占用人行道经营", "早餐摊点占道设摊"),
+    "0503": ("流动摊贩沿街叫卖", "三轮车游商在路口售卖"),
+    "0502": ("夜市路边露天烧烤，油烟较大", "小区门口露天烧烤摊"),
+    "0102": ("垃圾桶满溢未及时清运", "路边暴露垃圾堆积", "绿化带内积存生活垃圾"),
+    "0103": ("空地上有人偷倒建筑垃圾", "路边倾倒装修垃圾"),
+    "0101": ("屋顶私自搭建彩钢棚", "沿街店铺私搭雨棚"),
+    "0106": ("墙面乱涂乱画", "电线杆上喷涂办证广告"),
+    "0107": ("绿化带被毁改种蔬菜", "车辆碾压绿化带"),
+    "0108": ("餐饮店油烟直排扰民", "饭店排油烟管道朝向住宅"),
+    "0104": ("田间露天焚烧秸秆", "农田边焚烧秸秆冒浓烟"),
+    "0114": ("河道内漂浮垃圾", "有人向河道倾倒生活垃圾"),
+    "0115": ("店铺门前三包未落实，门口脏乱", "商户门前堆放杂物"),
+    "0201": ("楼顶违规设置大型广告牌", "店招广告牌破损有坠落风险"),
+    "0202": ("小区楼道张贴小广告", "公交站牌粘贴小广告"),
+    "0301": ("工地未覆盖裸土，扬尘严重", "施工现场未洒水降尘"),
+    "0302": ("渣土车沿路撒漏", "渣土车未密闭运输，路面污染"),
+    "0303": ("工地夜间施工噪声扰民", "深夜混凝土浇筑噪声大"),
+    "0305": ("农户未批先建新房", "违法加盖一层"),
+    "0306": ("工地脚手架无防护网", "基坑边缘无围挡"),
+    "0504": ("火车站附近黑车揽客", "无证面包车载客营运"),
+    "0505": ("货车超限超载通行", "超高货车驶入村道"),
+    "0601": ("河道内夜间非法采砂", "采砂船无证作业"),
+    "0603": ("无证小作坊加工熟食", "流动摊点售卖无证食品"),
+    "0606": ("有人在河里电鱼", "水库边电鱼作业"),
+    "0401": ("餐馆燃气管道有泄漏气味", "小区燃气表处闻到煤气味"),
+    "0404": ("路边发现倾倒的危险废物桶", "废机油倒入排水沟"),
+    "0405": ("厂房消防通道被堵，安全隐患重大", "老旧民房墙体开裂有倒塌危险"),
+    "0406": ("河道内堆放杂物妨碍行洪", "河道违建阻水"),
+}
+# Urgent categories (their clocks run day and night): a share of the reports.
+URGENT = ["0401", "0404", "0405", "0406"]
+EVERYDAY = [c for c in FIELD_TEXTS if c not in URGENT]
+URGENT_SHARE = 0.05
 BAD = [
     b"not json",
     b'{"id": "bad-1", "ts": "2026-01-01T00:00:00+08:00", "lat": "north", "lon": 120, "category": "0501"}',
@@ -69,6 +102,16 @@ class Unanswered:
     first_sent: float
     # When to send it again.
     due: float
+    # The latest copy handed to paho: no other is queued behind it before the broker has it.
+    sent: mqtt.MQTTMessageInfo | None = None
+
+    def in_flight(self) -> bool:
+        if self.sent is None:
+            return False
+        try:
+            return not self.sent.is_published()
+        except (RuntimeError, ValueError):  # refused, or made while disconnected: paho cannot say
+            return False
 
 
 @dataclass
@@ -117,6 +160,7 @@ class FieldSimulator:
         *,
         seed: int = 1,
         bad_share: float = 0.03,
+        urgent_share: float = URGENT_SHARE,
         clock: Any = None,
         resend_seconds: float = RESEND_SECONDS,
         # MQTT 5 says in each PUBACK whether the broker passed the message on; the embedded broker
@@ -129,6 +173,7 @@ class FieldSimulator:
         self.workers = list(workers)
         self.cameras = list(cameras)
         self.bad_share = bad_share
+        self.urgent_share = urgent_share
         self.resend_seconds = resend_seconds
         self.rng = np.random.default_rng(seed)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -171,10 +216,13 @@ class FieldSimulator:
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
         # paho holds its own lock here: never publish while holding the tally's.
-        if reason.value == NO_MATCHING_SUBSCRIBERS or reason.is_failure:
-            with self.tally.lock:
+        refused = reason.value == NO_MATCHING_SUBSCRIBERS or reason.is_failure
+        with self.tally.lock:
+            if refused:
                 self.tally.refused[str(reason)] += 1
                 self.refused_mids.append(mid)
+            else:
+                self.sending.pop(mid, None)
 
     def _on_ack(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -202,6 +250,10 @@ class FieldSimulator:
             if cell.contains(shapely.Point(x, y)):
                 return float(x), float(y)
 
+    def _category(self) -> str:
+        pool = URGENT if self.rng.random() < self.urgent_share else EVERYDAY
+        return pool[int(self.rng.integers(len(pool)))]
+
     def _publish(self, topic: str, payload: bytes, kind: str, client_id: str | None) -> None:
         with self.tally.lock:
             self.tally.published[kind] += 1
@@ -215,10 +267,14 @@ class FieldSimulator:
         if client_id is not None:
             with self.tally.lock:
                 self.sending[info.mid] = client_id
+                kept = self.tally.unanswered.get(client_id)
+                if kept is not None:
+                    kept.sent = info
 
     def resend(self) -> None:
         """Send again what is due: unanswered for `resend_seconds`, or refused by the broker. Not
-        while disconnected: paho sends what it holds once the connection is back."""
+        while disconnected, nor while the broker has not taken the last copy: paho sends what it
+        holds once the connection is back, and copies queued behind it would only pile up."""
         now = time.monotonic()
         with self.tally.lock:
             for mid in self.refused_mids:
@@ -228,7 +284,7 @@ class FieldSimulator:
             self.refused_mids.clear()
             if not self.client.is_connected():
                 return
-            due = [(k, u) for k, u in self.tally.unanswered.items() if u.due <= now]
+            due = [(k, u) for k, u in self.tally.unanswered.items() if u.due <= now and not u.in_flight()]
             for _, kept in due:
                 kept.due = now + self.resend_seconds
             self.tally.resent += len(due)
@@ -255,7 +311,8 @@ class FieldSimulator:
         elif roll < 0.9 or not self.cameras:
             cell = worker.cells[int(self.rng.integers(len(worker.cells)))]
             lon, lat = self._point(cell)
-            pick = int(self.rng.integers(len(REPORTED)))
+            category = self._category()
+            texts = FIELD_TEXTS[category]
             client_id = uuid.uuid4().hex
             report = {
                 "id": client_id,
@@ -263,8 +320,8 @@ class FieldSimulator:
                 "lat": lat,
                 "lon": lon,
                 "acc": 8.0,
-                "category": REPORTED[pick],
-                "text": TEXTS[pick],
+                "category": category,
+                "text": texts[int(self.rng.integers(len(texts)))],
             }
             self._publish(f"{up}/report", msgspec.json.encode(report), "report", client_id)
         else:

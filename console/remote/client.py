@@ -18,6 +18,7 @@ from console.remote.models import (
     IncidentView,
     KpiDefinitionView,
     KpiView,
+    OfficerView,
     PresenceView,
     Problem,
     SweepSummaryView,
@@ -72,7 +73,7 @@ class ServerClient:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def _call(self, method: str, path: str, kind: type[T], **request: Any) -> T:
+    async def _send(self, method: str, path: str, **request: Any) -> httpx.Response:
         try:
             response = await self.http.request(method, path, **request)
         except httpx.HTTPError as exc:
@@ -82,7 +83,13 @@ class ServerClient:
                 problem = msgspec.json.decode(response.content, type=Problem)
             except msgspec.DecodeError:
                 problem = Problem(status=response.status_code, detail=response.text[:200])
+            if not problem.status:
+                problem.status = response.status_code
             raise ServerRefused(problem)
+        return response
+
+    async def _call(self, method: str, path: str, kind: type[T], **request: Any) -> T:
+        response = await self._send(method, path, **request)
         return msgspec.json.decode(response.content, type=kind)
 
     async def _all(self, path: str, kind: type[T], **params: Any) -> list[T]:
@@ -122,6 +129,13 @@ class ServerClient:
         return await self._call(
             "POST", f"/incidents/{incident_id}/reroute", IncidentView, json={"lead": lead, "reason": reason}
         )
+
+    async def media(self, ref: str) -> tuple[bytes, str]:
+        """A photo an incident carries (its `/media/<name>` reference), read with the console's token:
+        the bytes and their content type."""
+        name = ref.rsplit("/", 1)[-1]
+        response = await self._send("GET", f"/media/{name}")
+        return response.content, response.headers.get("content-type", "application/octet-stream")
 
     # --- whistles ---
     async def whistle(
@@ -208,6 +222,9 @@ class ServerClient:
 
     async def workers(self, township: str) -> list[WorkerView]:
         return await self._all("/workers", WorkerView, township=township)
+
+    async def officers(self) -> list[OfficerView]:
+        return await self._all("/officers", OfficerView)
 
     async def categories(self) -> list[CategoryView]:
         return await self._all("/categories", CategoryView)

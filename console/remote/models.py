@@ -167,6 +167,23 @@ class WorkerView(msgspec.Struct):
     township: str
 
 
+class CertificateView(msgspec.Struct):
+    valid_from: dt.date
+    expires: dt.date
+
+
+class OfficerView(msgspec.Struct):
+    """An enforcement officer (执法人员) who may join a sweep team on a day their certificate holds."""
+
+    id: str
+    name: str
+    unit: str
+    certificates: list[CertificateView] = []
+
+    def certified_on(self, day: dt.date) -> bool:
+        return any(c.valid_from <= day <= c.expires for c in self.certificates)
+
+
 class CategoryView(msgspec.Struct):
     code: str
     name_zh: str

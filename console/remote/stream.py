@@ -21,11 +21,13 @@ class Connection(enum.StrEnum):
     CONNECTING = "connecting"
     LIVE = "live"
     LOST = "lost"
+    # The server no longer takes the token (revoked, or expired): asking again cannot help.
+    REVOKED = "revoked"
 
 
 class LiveStream:
     """Yields every event after `cursor` in order, reconnecting with `Last-Event-ID` for as long as it is
-    iterated; `on_state` hears when the connection comes and goes."""
+    iterated and the token is taken; `on_state` hears when the connection comes and goes."""
 
     def __init__(
         self, client: ServerClient, cursor: int, on_state: Callable[[Connection, str], None]
@@ -55,6 +57,11 @@ class LiveStream:
                         event = msgspec.json.decode(sse.data, type=EventView)
                         self.cursor = event.id
                         yield event
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code == httpx.codes.UNAUTHORIZED:
+                    self.on_state(Connection.REVOKED, str(exc))
+                    return
+                self.on_state(Connection.LOST, str(exc))
             except (httpx.HTTPError, msgspec.DecodeError) as exc:
                 self.on_state(Connection.LOST, str(exc) or type(exc).__name__)
             else:  # the server ended the stream (restart): come back

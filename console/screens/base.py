@@ -17,8 +17,11 @@ class ConsoleScreen(Screen[None]):
         return cast(Shell, self.app)
 
     def show_refusal(self, exc: ServerError) -> None:
-        """Say on the screen's status line, in the console's language, why the server refused."""
+        """Say in the console's language why the server refused: as a notification, which is seen
+        whatever the screen shows, and on the screen's status line, which stays."""
         t = self.console.t
-        status = self.query_one("#status", Static)
-        status.update(t("conn.refused", detail=exc.message(t.lang)))
-        status.add_class("refused")
+        message = t("conn.refused", detail=exc.message(t.lang))
+        self.notify(message, severity="error", timeout=10)
+        for status in self.query("#status").results(Static):
+            status.update(message)
+            status.add_class("refused")

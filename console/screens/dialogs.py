@@ -174,11 +174,15 @@ class MoveDialog(Dialog[str]):
 
 
 class SwapDialog(Dialog[tuple[str, str]]):
-    """Which officer leaves the team, and who joins it (an officer id)."""
+    """Which officer leaves the team, and who joins it, both picked from lists of (id, name): the
+    team's officers, and the officers free to join that day."""
 
-    def __init__(self, t: Texts, title: str, officers: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, t: Texts, title: str, officers: list[tuple[str, str]], candidates: list[tuple[str, str]]
+    ) -> None:
         super().__init__(t, title)
         self.officers = officers
+        self.candidates = candidates
 
     def fields(self) -> ComposeResult:
         yield Select(
@@ -186,10 +190,24 @@ class SwapDialog(Dialog[tuple[str, str]]):
             prompt=self.t("sweep.ask_leaving"),
             id="leaving",
         )
-        yield Input(placeholder=self.t("sweep.ask_joining"), id="joining", max_length=64)
+        if not self.candidates:
+            yield Label(self.t("sweep.no_candidates"))
+        yield Select(
+            [(f"{name} ({oid})", oid) for oid, name in self.candidates],
+            prompt=self.t("sweep.ask_joining"),
+            id="joining",
+        )
 
     def answer(self) -> tuple[str, str]:
         leaving = self.query_one("#leaving", Select).value
-        if leaving is Select.NULL:
+        joining = self.query_one("#joining", Select).value
+        if leaving is Select.NULL or joining is Select.NULL:
             raise Incomplete(self.t("ask.required"))
-        return str(leaving), self._text("#joining")
+        return str(leaving), str(joining)
+
+
+class ConfirmDialog(Dialog[bool]):
+    """A yes-or-no question before a step that is hard to take back."""
+
+    def answer(self) -> bool:
+        return True

@@ -18,7 +18,7 @@ from console.board import is_overdue, time_left
 from console.clock import local
 from console.keys import bind_keys
 from console.remote.client import ServerError
-from console.remote.models import EventView, IncidentDetail, IncidentView
+from console.remote.models import CLOSED_STATES, EventView, IncidentDetail, IncidentView
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ReasonDialog, RerouteDialog, WhistleDialog
 from console.widgets.map.cell_map import CellMap, markers_for
@@ -37,6 +37,19 @@ ACTIONS = [
     ("o", "reopen", "key.reopen"),
 ]
 NEEDS_REASON = {"reject", "suspend", "reopen"}
+# The states each step may be taken from, by the loop's rules (grid/lifecycle.py; a test keeps them
+# in step), so the footer offers only what the incident's state allows. The server still decides.
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    "accept": frozenset({"reported"}),
+    "reject": frozenset({"reported"}),
+    "dispatch": frozenset({"accepted", "returned"}),
+    "reroute": frozenset({"reported", "accepted", "returned", "dispatched", "signed"}),
+    "suspend": frozenset({"accepted", "dispatched", "signed", "returned", "reopened"}),
+    "resume": frozenset({"suspended"}),
+    "verify": frozenset({"handled"}),
+    "close": frozenset({"verified"}),
+    "reopen": frozenset({"handled", "verified", "closed"}),
+}
 
 
 class IncidentScreen(ConsoleScreen):
@@ -49,6 +62,7 @@ class IncidentScreen(ConsoleScreen):
         t = self.console.t
         bind_keys(self, t, [("escape", "back", "key.back")])
         bind_keys(self, t, [(key, f"step('{action}')", label) for key, action, label in ACTIONS])
+        bind_keys(self, t, [("f", "photos", "key.photos")])
         yield Header()
         with VerticalScroll(id="detail"):
             yield Static(id="summary", classes="section")
@@ -88,6 +102,7 @@ class IncidentScreen(ConsoleScreen):
             self._status(t("error.server", detail=exc.message(t.lang)), refused=True)
             return
         self.detail = detail
+        self.refresh_bindings()  # the footer follows the incident's state
         i = detail.incident
         self.sub_title = t("detail.title", id=i.id)
         self._summary(i)
@@ -107,7 +122,9 @@ class IncidentScreen(ConsoleScreen):
         what = Text(f"{i.category} {d.category(i.category, lang)}  ")
         if i.urgent:
             what.append("!", style="bold bright_red")
-        what.append(f" {t.state(i.state, i.in_review)} · {t(f'source.{i.source}')} · {local(i.reported_at)}")
+        what.append(
+            f" {t.state(i.state, i.in_review)} · {t.code('source', i.source)} · {local(i.reported_at)}"
+        )
         grid.add_row(t("detail.what"), what)
         where = d.place(i.cell) if i.cell else t("detail.unlocated")
         if i.snapped:
@@ -118,16 +135,17 @@ class IncidentScreen(ConsoleScreen):
         if i.support:
             grid.add_row(t("detail.support"), "、".join(d.unit(u, lang) for u in i.support))
         left = Text(time_left(i, app.clock(), t), style="bold red" if is_overdue(i, app.clock()) else "")
-        stage = t(f"stage.{i.stage}") if i.stage else ""
+        stage = t.code("stage", i.stage) if i.stage else ""
         grid.add_row(t("detail.deadline"), Text.assemble(f"{stage} {local(i.deadline)}  ", left))
         if i.alert_count:
             grid.add_row("", t("detail.alerts", count=i.alert_count, at=local(i.last_seen)))
         if i.text:
             grid.add_row(t("detail.text"), i.text)
         photos = Text()
-        for n, name in enumerate(i.media):
-            url = f"{app.client.url}/media/{name}"
-            photos.append(f"[{n + 1}] {name}  ", style=f"link {url} underline")
+        for n, ref in enumerate(i.media):
+            photos.append(f"[{n + 1}] {ref.rsplit('/', 1)[-1][:12]}…  ")
+        if i.media:
+            photos.append(f"({t('detail.photos_hint')})", style="dim")
         grid.add_row(t("detail.photos"), photos if i.media else Text(t("detail.no_photos")))
         self.query_one("#summary", Static).update(grid)
 
@@ -138,7 +156,7 @@ class IncidentScreen(ConsoleScreen):
         for key in ("col.at", "col.lead", "col.basis", "col.reason"):
             table.add_column(t(key))
         for a in detail.assignments:
-            table.add_row(local(a.at), d.unit(a.lead, lang), t(f"basis.{a.basis}"), a.reason or "")
+            table.add_row(local(a.at), d.unit(a.lead, lang), t.code("basis", a.basis), a.reason or "")
         return Group(Text(text), table)
 
     def _history(self, detail: IncidentDetail) -> Table:
@@ -147,9 +165,14 @@ class IncidentScreen(ConsoleScreen):
         for key in ("col.at", "col.step", "col.state", "col.actor", "col.reason"):
             table.add_column(t(key))
         for f in detail.history:
-            states = f"{t(f'state.{f.from_state}')} → {t(f'state.{f.to_state}')}"
+            # A report (or a merged alert) does not move the incident: name the one state it is in.
+            states = (
+                t.code("state", f.to_state)
+                if f.from_state == f.to_state
+                else f"{t.code('state', f.from_state)} → {t.code('state', f.to_state)}"
+            )
             table.add_row(
-                local(f.at, "%m-%d %H:%M:%S"), t(f"action.{f.action}"), states, f.actor, f.reason or ""
+                local(f.at, "%m-%d %H:%M:%S"), t.code("action", f.action), states, f.actor, f.reason or ""
             )
         return table
 
@@ -173,6 +196,35 @@ class IncidentScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the steps the incident's state allows are offered (and shown in the footer)."""
+        if self.detail is None:
+            return action not in ("step", "photos")
+        state = self.detail.incident.state
+        if action == "photos":
+            return bool(self.detail.incident.media)
+        if action != "step" or not parameters:
+            return True
+        step = str(parameters[0])
+        if step == "whistle":
+            return state not in CLOSED_STATES
+        return state in ALLOWED_FROM.get(step, frozenset())
+
+    @work(group="photos", exit_on_error=False)
+    async def action_photos(self) -> None:
+        """Read each photo with the console's token and hand it to the app to open."""
+        app, t = self.console, self.console.t
+        if self.detail is None:
+            return
+        for ref in self.detail.incident.media:
+            name = ref.rsplit("/", 1)[-1]
+            try:
+                content, mime = await app.client.media(ref)
+            except ServerError as exc:
+                self.app.notify(t("photo.failed", detail=exc.message(t.lang)), severity="error")
+                continue
+            app.show_photo(name, content, mime.split(";")[0])
 
     @work(group="act", exit_on_error=False)
     async def action_step(self, action: str) -> None:
@@ -209,6 +261,7 @@ class IncidentScreen(ConsoleScreen):
             self.app.notify(message, severity="error")
             return
         self._status(t("detail.done", action=label))
+        self.app.notify(t("detail.done", action=label))
         self.load()
 
 

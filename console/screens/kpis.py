@@ -9,13 +9,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Select, Static
-from textual_plotext import PlotextPlot
 
 from console.clock import LOCAL
 from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.remote.models import Figure, KpiDefinitionView, KpiView
 from console.screens.base import ConsoleScreen
+from console.widgets.bar_chart import BarChart
 from console.widgets.tables import row_table
 
 PERIODS = ("this_month", "last_month", "this_quarter", "this_year")
@@ -80,7 +80,7 @@ class KpisScreen(ConsoleScreen):
             t, ("col.figure", "col.this_period", "col.previous_period", "col.change"), id="kpi-figures"
         )
         yield row_table(t, RANK_COLUMNS, id="kpi-ranking")
-        yield PlotextPlot(id="kpi-chart")
+        yield BarChart(id="kpi-chart")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -126,9 +126,9 @@ class KpisScreen(ConsoleScreen):
                 "kpis.summary",
                 first=table.first.isoformat(),
                 last=table.last.isoformat(),
-                due=shown(f["due_to_close"], "count"),
-                closed=shown(f["closed"], "count"),
-                on_time=shown(f["on_time_close_rate"], "rate"),
+                due=shown(f.get("due_to_close"), "count"),
+                closed=shown(f.get("closed"), "count"),
+                on_time=shown(f.get("on_time_close_rate"), "rate"),
             )
         )
         kinds = {d.key: d.kind for d in self.definitions}
@@ -152,22 +152,16 @@ class KpisScreen(ConsoleScreen):
             ranking.add_row(
                 "—" if row.rank is None else str(row.rank),
                 row.name,
-                shown(row.figures["reported"], "count"),
-                shown(row.figures["on_time_close_rate"], "rate"),
-                shown(row.figures["overdue"], "count"),
+                shown(row.figures.get("reported"), "count"),
+                shown(row.figures.get("on_time_close_rate"), "rate"),
+                shown(row.figures.get("overdue"), "count"),
                 key=row.key,
             )
         self._chart(kpis, names.get("on_time_close_rate", ""))
 
     def _chart(self, kpis: KpiView, title: str) -> None:
-        plot = self.query_one("#kpi-chart", PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        rows = [r for r in kpis.table.rows if r.figures["on_time_close_rate"] is not None][:12]
-        plt.title(f"{title} (%)")
-        if rows:
-            values = [float(r.figures["on_time_close_rate"] or 0) for r in rows]
-            plt.bar([r.name for r in rows], values, orientation="horizontal")
-            plt.xlim(0, 100)
-        plot.refresh()
+        rows = [r for r in kpis.table.rows if r.figures.get("on_time_close_rate") is not None][:12]
+        bars = [(r.name, float(r.figures["on_time_close_rate"] or 0)) for r in rows]
+        self.query_one("#kpi-chart", BarChart).show(
+            f"{title} (%)", bars, 100.0, self.console.t("chart.empty")
+        )

@@ -12,7 +12,7 @@ from console.keys import bind_keys
 from console.remote.client import ServerError
 from console.remote.models import SweepView
 from console.screens.base import ConsoleScreen
-from console.screens.dialogs import MoveDialog, SwapDialog
+from console.screens.dialogs import ConfirmDialog, MoveDialog, SwapDialog
 from console.widgets.tables import row_table
 
 COLUMNS = ("col.team", "col.order", "col.stop", "col.departments", "col.reason")
@@ -57,6 +57,7 @@ class SweepScreen(ConsoleScreen):
     def show(self, sweep: SweepView | None) -> None:
         t, lang = self.console.t, self.console.t.lang
         self.sweep = sweep
+        self.refresh_bindings()
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
@@ -71,8 +72,8 @@ class SweepScreen(ConsoleScreen):
                 "sweep.summary",
                 date=plan.date,
                 scope=plan.scope,
-                mode=t(f"sweep.mode.{plan.mode}"),
-                status=t(f"sweep.status.{sweep.status}"),
+                mode=t.code("sweep.mode", plan.mode),
+                status=t.code("sweep.status", sweep.status),
                 teams=len(plan.teams),
                 stops=sum(len(team.stops) for team in plan.teams),
                 km=f"{sum(team.length_m for team in plan.teams) / 1000:.1f}",
@@ -99,14 +100,25 @@ class SweepScreen(ConsoleScreen):
         if self._rows:
             table.move_cursor(row=min(row, len(self._rows) - 1))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A draft is edited and published; a published plan is only read (the footer says so)."""
+        if action in ("move", "swap", "publish"):
+            return self.sweep is not None and self.sweep.status == "draft"
+        return True
+
     def _selected(self) -> tuple[str | None, str] | None:
         row = self.query_one(DataTable).cursor_row
         return self._rows[row] if 0 <= row < len(self._rows) and self._rows[row][1] else None
 
+    def _done(self, sweep: SweepView, what: str) -> None:
+        """Show the plan as the server returned it, and say so where the officer will see it."""
+        self.show(sweep)
+        self.notify(self.console.t(what))
+
     @work(exclusive=True, group="sweep", exit_on_error=False)
     async def action_plan(self) -> None:
         try:
-            self.show(await self.console.client.plan_sweep())
+            self._done(await self.console.client.plan_sweep(), "sweep.planned")
         except ServerError as exc:
             self.show_refusal(exc)
 
@@ -123,7 +135,7 @@ class SweepScreen(ConsoleScreen):
         if target is None:
             return
         try:
-            self.show(await self.console.client.move_stop(sweep, stop, target or None))
+            self._done(await self.console.client.move_stop(sweep, stop, target or None), "sweep.moved")
         except ServerError as exc:
             self.show_refusal(exc)
 
@@ -132,24 +144,40 @@ class SweepScreen(ConsoleScreen):
         picked, sweep = self._selected(), self.sweep
         if picked is None or sweep is None or picked[0] is None:
             return
-        t = self.console.t
+        t, client = self.console.t, self.console.client
         team = next(candidate for candidate in sweep.plan.teams if candidate.id == picked[0])
         officers = [(o, sweep.names.get(o, o)) for o in team.officers]
-        answer = await self.app.push_screen_wait(SwapDialog(t, t("sweep.swap_title", team=team.id), officers))
+        try:
+            everyone = await client.officers()
+        except ServerError as exc:
+            self.show_refusal(exc)
+            return
+        # Free to join: certified that day and in no team yet (the server re-checks every rule).
+        busy = {o for other in sweep.plan.teams for o in other.officers}
+        candidates = [
+            (o.id, o.name) for o in everyone if o.id not in busy and o.certified_on(sweep.plan.date)
+        ]
+        title = t("sweep.swap_title", team=team.id)
+        answer = await self.app.push_screen_wait(SwapDialog(t, title, officers, candidates))
         if answer is None:
             return
         try:
-            self.show(await self.console.client.swap_officer(sweep, team.id, *answer))
+            self._done(await client.swap_officer(sweep, team.id, *answer), "sweep.swapped")
         except ServerError as exc:
             self.show_refusal(exc)
 
     @work(group="sweep-edit", exit_on_error=False)
     async def action_publish(self) -> None:
-        if self.sweep is None:
+        sweep, t = self.sweep, self.console.t
+        if sweep is None:
             return
+        if sweep.plan.conflicts:  # stops left unplanned: publishing leaves them undone, so ask first
+            question = t("sweep.confirm_publish", conflicts=len(sweep.plan.conflicts))
+            if not await self.app.push_screen_wait(ConfirmDialog(t, question)):
+                return
         try:
-            self.show(await self.console.client.publish_sweep(self.sweep))
+            self._done(await self.console.client.publish_sweep(sweep), "sweep.published")
         except ServerError as exc:
             self.show_refusal(exc)
             return
-        self.query_one("#status", Static).update(self.console.t("sweep.published"))
+        self.query_one("#status", Static).update(t("sweep.published"))

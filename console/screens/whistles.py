@@ -74,7 +74,7 @@ class WhistlesScreen(ConsoleScreen):
                 else:
                     left = Text(countdown(call.due_at, now, t), style="bold red" if now > call.due_at else "")
                 table.add_row(
-                    t(f"whistle.kind.{w.kind}"),
+                    t.code("whistle.kind", w.kind),
                     category,
                     app.directory.unit(call.unit, lang),
                     local(call.due_at),

@@ -214,8 +214,8 @@ DEFINITIONS: tuple[Definition, ...] = (
         "应处置数",
         "Due to handle",
         _C,
-        "期内派遣的事件数，缓办中的除外",
-        "Dispatched in the period, less those suspended",
+        "期内派遣、已处置或已结束或现已超期的事件数，缓办中的除外",
+        "Dispatched in the period and already due (handled, ended, or past a limit now), less those suspended",
     ),
     _d(
         "handled",
@@ -272,8 +272,9 @@ DEFINITIONS: tuple[Definition, ...] = (
         "应结案数",
         "Due to close",
         _C,
-        "期内立案的事件数，缓办中的和重复的除外",
-        "Accepted in the period, less those suspended (缓办) or merged as duplicates",
+        "期内立案且已到期（已结束、有环节超时限或现已超期）的事件数，缓办中的和重复的除外",
+        "Accepted in the period and already due (ended, a stage past its limit, or past its deadline now),"
+        " less those suspended (缓办) or merged as duplicates",
     ),
     _d("closed", "结案数", "Closed", _C, "应结案事件中已结案的数", "Due to close and closed (结案)"),
     _d(
@@ -344,8 +345,8 @@ DEFINITIONS: tuple[Definition, ...] = (
         "应报到数",
         "Report-ins due",
         _C,
-        "报到时限在期内的被吹哨部门次数",
-        "Whistle calls whose report-in limit falls in the period",
+        "报到时限在期内且已过、或已报到的被吹哨部门次数",
+        "Whistle calls whose report-in limit falls in the period and has passed, or that have reported in",
     ),
     _d(
         "report_ins_on_time",

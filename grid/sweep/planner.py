@@ -88,7 +88,8 @@ def _over_capacity(stop: Stop, rules: SweepRules) -> Conflict:
         township=stop.township,
         stop=stop.id,
         text_zh=f"检查组已满（每组最多 {cap} 个点），{stop.name} 未排入本次检查",
-        text_en=f"the teams are full ({cap} stops each); {stop.name} is not planned this time",
+        text_en=f"the teams are full ({cap} {'stop' if cap == 1 else 'stops'} each); "
+        f"{stop.name} is not planned this time",
     )
 
 

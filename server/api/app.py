@@ -6,10 +6,9 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
+from server.api.docs import ArrayLikeStructs, asset_routers, openapi_config
 from server.api.problems import HANDLERS
 from server.api.schemas import JsonRequest
 from server.api.security import PUBLIC_PATHS, BearerAuth
@@ -43,6 +42,7 @@ def create_app(runtime: Runtime) -> Litestar:
             PatrolController,
             ReferenceController,
             TokenController,
+            *asset_routers(),
         ],
         state=State({"runtime": runtime}),
         dependencies={
@@ -58,11 +58,6 @@ def create_app(runtime: Runtime) -> Litestar:
         # configuration would replace the root handler with its text format.
         logging_config=None,
         request_max_body_size=runtime.settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Gridwatch",
-            version="0.1.0",
-            path="/schema",
-            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(),
+        plugins=[ArrayLikeStructs()],
     )

@@ -6,8 +6,10 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from grid.errors import (
     CalendarError,
@@ -38,6 +40,52 @@ STATUS_ZH = {
     413: "请求体过大",
 }
 log = logging.getLogger("gridwatch.api")
+
+
+class Problem(msgspec.Struct):
+    """An error answer (RFC 9457 problem details), in English with the Chinese beside it. A domain
+    refusal adds the facts of the rule it broke as further members."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    detail_zh: str
+    instance: str
+    code: str
+    # An invalid request: what was wrong, and where.
+    errors: list[Any] | None = None
+
+
+# What each refusal means, for the OpenAPI document.
+MEANINGS = {
+    400: "the request is malformed: a parameter or the body does not fit this document",
+    401: "no bearer token, or the token is invalid, expired or revoked",
+    403: "your role or scope does not allow this",
+    404: "not found (or not in this county)",
+    409: "the current state does not allow this (the incident's, the sweep's or the officer's)",
+    413: "the body is too large",
+    422: "well-formed, but refused by a rule (an unknown code, a place outside the county, …)",
+}
+MEANINGS_ZH = {
+    **STATUS_ZH,
+    409: "当前状态不允许此操作",
+    422: "格式正确，但不符合业务规则（代码不存在、地点不在本县等）",
+}
+
+
+def refusals(*statuses: int) -> dict[int, ResponseSpec]:
+    """The problem answers of an authenticated handler, for the OpenAPI document: any request may be
+    malformed (400), any token refused (401), any role refused (403); and these."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM,
+            description=f"{MEANINGS[status]} / {MEANINGS_ZH[status]}",
+            generate_examples=False,
+        )
+        for status in sorted({400, 401, 403, *statuses})
+    }
 
 
 def in_chinese(status: int, detail: str) -> str:

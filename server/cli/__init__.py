@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from server.cli.backup import backup, restore
-from server.cli.boundaries import export, import_boundaries
-from server.cli.console import console, demo
-from server.cli.data import load, synth
-from server.cli.db import db
-from server.cli.field import mqtt_acl, simulate
-from server.cli.report import report
-from server.cli.route import route
-from server.cli.serve import ingest, serve
-from server.cli.sweep import sweep
-from server.cli.tokens import token
 from server.settings import SettingsError
+
+# Each command's module is imported only when that command runs: `gridwatch ingest` restarting after
+# a crash should not first load pandas and geopandas for `export` (docs/deploy.md, recovery).
+COMMANDS = {
+    "serve": "server.cli.serve:serve",
+    "ingest": "server.cli.serve:ingest",
+    "db": "server.cli.db:db",
+    "synth": "server.cli.data:synth",
+    "load": "server.cli.data:load",
+    "route": "server.cli.route:route",
+    "token": "server.cli.tokens:token",
+    "simulate": "server.cli.field:simulate",
+    "mqtt-acl": "server.cli.field:mqtt_acl",
+    "console": "server.cli.console:console",
+    "demo": "server.cli.console:demo",
+    "import": "server.cli.boundaries:import_boundaries",
+    "export": "server.cli.boundaries:export",
+    "sweep": "server.cli.sweep:sweep",
+    "report": "server.cli.report:report",
+    "backup": "server.cli.backup:backup",
+    "restore": "server.cli.backup:restore",
+}
 
 
 class GridwatchCommands(click.Group):
     """Every command reads its settings when it needs them; one that cannot be used stops it with
-    the variable's name, whichever command it is."""
+    the variable's name, whichever command it is. Commands are loaded by name, on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name].split(":")
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,25 +57,3 @@ class GridwatchCommands(click.Group):
 @click.version_option(package_name="gridwatch")
 def main() -> None:
     """Gridwatch: township grid management and comprehensive administrative enforcement."""
-
-
-for command in (
-    serve,
-    ingest,
-    db,
-    synth,
-    load,
-    route,
-    token,
-    simulate,
-    mqtt_acl,
-    console,
-    demo,
-    import_boundaries,
-    export,
-    sweep,
-    report,
-    backup,
-    restore,
-):
-    main.add_command(command)

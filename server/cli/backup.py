@@ -9,6 +9,7 @@ import click
 from server.db import migrate
 from server.ops.backups import BackupError
 from server.ops.backups import backup as take_backup
+from server.ops.backups import inspect as inspect_backup
 from server.ops.backups import restore as restore_backup
 from server.settings import get_settings
 
@@ -38,9 +39,16 @@ def restore(backup_file: Path, yes: bool) -> None:
     """Replace the database's contents with BACKUP_FILE, all or nothing. Stop the servers and
     ingest workers first; run `gridwatch db upgrade` after restoring an older release's backup."""
     url = get_settings().database_url
-    if not yes:
-        click.confirm(f"Replace everything in the database with {backup_file}?", abort=True)
+    if not backup_file.is_file():
+        raise click.ClickException(f"no backup file at {backup_file}\n备份文件 {backup_file} 不存在")
     try:
+        # What is not a backup is refused before anyone is asked to replace the database with it.
+        inspect_backup(backup_file)
+        if not yes:
+            click.confirm(
+                f"Replace everything in the database with {backup_file}? 用该备份替换数据库的全部内容？",
+                abort=True,
+            )
         info = restore_backup(url, backup_file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

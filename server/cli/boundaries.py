@@ -11,7 +11,14 @@ import click
 import msgspec
 from sqlmodel import Session
 
-from geodata.boundary_files import BoundaryFileError, BoundaryLayer, FieldMap, read_boundaries, write_features
+from geodata.boundary_files import (
+    BoundaryFileError,
+    BoundaryLayer,
+    FieldMap,
+    Hint,
+    read_boundaries,
+    write_features,
+)
 from geodata.coords import Crs
 from geodata.validation import Finding, Level, repair
 from grid.errors import InvalidCode
@@ -46,6 +53,18 @@ def _report_lines(layer: BoundaryLayer, level: Level, findings: list[Finding]) -
         mark = "✗" if finding.blocking else "!"
         lines.append(f"  {mark} {finding.kind:<17} {', '.join(finding.cells)}: {finding.detail}")
     return lines
+
+
+WEB_CRS_NAMES = {Crs.GCJ02: "GCJ-02", Crs.BD09: "BD-09"}
+
+
+def _offset_hint(crs: Crs) -> Hint:
+    name = WEB_CRS_NAMES[crs]
+    return Hint(
+        f"the polygons lie off their parents the way lon/lat from a Chinese web map ({name}) do when "
+        f"read as WGS-84, and as {name} they fit; import again with --crs {crs.value}",
+        f"多边形整体偏离其上级边界，按国内网络地图的 {name} 坐标读入则吻合；请加 --crs {crs.value} 重新导入",
+    )
 
 
 @click.group("import")
@@ -147,8 +166,14 @@ def _import_command(level: Level) -> click.Command:
                     findings = fixed + written.findings
             except BoundaryRefused as exc:
                 findings = fixed + exc.findings
-            lines = _report_lines(read, batch.level, findings)
             refused = any(f.blocking for f in findings)
+            hints = list(read.hints)
+            if refused and web_crs is None and read.geographic:
+                offset = boundaries.web_crs_hint(batch, findings)
+                if offset is not None:
+                    hints.append(_offset_hint(offset))
+            lines = _report_lines(read, batch.level, findings)
+            lines += [f"hint: {h.en}\n提示：{h.zh}" for h in hints]
             if written is not None:
                 lines.append(
                     f"wrote {written.written} {level}s ({written.added} new, {written.replaced} replaced) as "
@@ -163,6 +188,7 @@ def _import_command(level: Level) -> click.Command:
                 lines.append("dry run: nothing written")
             report = summary | {
                 "findings": msgspec.to_builtins(findings),
+                "hints": msgspec.to_builtins(hints),
                 "written": None
                 if written is None
                 else {

@@ -33,7 +33,11 @@ def _console_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.command()
 @click.option("--url", default=None, help="The server. Default: http://GRIDWATCH_HOST:GRIDWATCH_PORT.")
 @click.option(
-    "--token", envvar="GRIDWATCH_TOKEN", required=True, help="A duty officer's token (or GRIDWATCH_TOKEN)."
+    "--token",
+    envvar="GRIDWATCH_TOKEN",
+    show_envvar=True,
+    required=True,
+    help="A duty officer's token; when not given, read from the GRIDWATCH_TOKEN environment variable.",
 )
 @_console_options
 def console(url: str | None, token: str, lang: str | None, web: bool, web_port: int) -> None:
@@ -61,7 +65,10 @@ def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: in
         return
     from console.app import GridwatchConsole
 
-    GridwatchConsole(ServerClient(url, token), cast("Lang", chosen)).run()
+    app = GridwatchConsole(ServerClient(url, token), cast("Lang", chosen))
+    app.run()
+    if app.return_code:  # the console crashed (Textual printed why): say so to the shell
+        sys.exit(app.return_code)
 
 
 @click.command()
@@ -80,28 +87,61 @@ def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: in
     default=Path("gridwatch-demo.log"),
     show_default=True,
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The demo's history (built once, on the first start) and its live field and units follow it.",
+)
 @_console_options
-def demo(port: int | None, rate: float, log_path: Path, lang: str | None, web: bool, web_port: int) -> None:
-    """Everything on one machine: the server with the demo county and an embedded broker, a field
-    simulator feeding it, and the console in front. Quitting the console stops them all."""
+def demo(
+    port: int | None, rate: float, log_path: Path, seed: int, lang: str | None, web: bool, web_port: int
+) -> None:
+    """Everything on one machine: the server with the demo county (and a year of its history) and
+    an embedded broker, a field simulator feeding it, simulated units that sign and handle what is
+    dispatched to them, and the console in front. Quitting the console stops them all."""
+    import logging
     import subprocess
+    import threading
     import time
 
     import httpx
+    from sqlmodel import Session
+
+    from server.demo.ports import refusal
+    from server.demo.units import UnitDesk, unit_tokens
+    from server.reference.service import first_county_code
 
     runtime = context.runtime()
     settings = runtime.settings
-    db_migrate.upgrade(runtime.engine)
-    token, _ = context.demo_county(runtime)
-    runtime.engine.dispose()
     api_port = port or settings.port
+    ports = {"api": api_port}
+    if settings.broker() is None:  # else the county's own broker, already running
+        ports["broker"] = settings.embedded_mqtt_port
+    if web:
+        ports["web"] = web_port
+    refused = refusal(ports)
+    if refused:
+        raise click.ClickException(refused)
+    db_migrate.upgrade(runtime.engine)
+    token, loaded = context.demo_county(runtime, seed, past=False)
+    with Session(runtime.engine) as session:
+        tokens = unit_tokens(session, first_county_code(session), runtime.clock())
     url = f"http://127.0.0.1:{api_port}"
     me = [sys.executable, "-m", "server.cli"]
+    off_duty = threading.Event()
     with log_path.open("ab") as log:
         children = [
             subprocess.Popen([*me, "serve", "--no-migrate", "--port", str(api_port)], stdout=log, stderr=log)
         ]
         try:
+            if loaded:  # the first start: the past is written while the server starts
+                click.echo(
+                    "building the demo county's past, once / 正在生成演示县的历史数据（仅首次）", err=True
+                )
+                context.demo_past(runtime, seed)
+            runtime.engine.dispose()
             deadline = time.monotonic() + 60
             while True:
                 if children[0].poll() is not None:
@@ -124,11 +164,20 @@ def demo(port: int | None, rate: float, log_path: Path, lang: str | None, web: b
                 str(365 * 86400),
                 "--bad-share",
                 "0.01",
+                "--seed",
+                str(seed),
+                # Every worker of the county: the field spreads over every township and village.
+                "--workers",
+                "1000000",
             ]
             children.append(subprocess.Popen([*me, *simulate_args], stdout=log, stderr=log))
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # the units' requests stay off the screen
+            desk = UnitDesk(httpx.Client(base_url=url, timeout=10), token, tokens, runtime.clock, seed=seed)
+            threading.Thread(target=desk.run, args=(off_duty,), daemon=True, name="units").start()
             click.echo(f"server at {url}, field simulator at {rate}/s; logs in {log_path}", err=True)
             _run_console(url, token, lang, web, web_port)
         finally:
+            off_duty.set()
             for child in reversed(children):
                 child.terminate()
             for child in children:

@@ -34,13 +34,27 @@ def broker(url: str | None, settings: Settings) -> BrokerAddress:
         raise click.BadParameter(str(exc), param_hint="--url") from None
 
 
-def demo_county(runtime: Runtime) -> tuple[str, bool]:
-    """An admin token for the county, after loading the synthetic demo county (seed 1) if no cells
-    are loaded; and whether it was loaded now."""
+def demo_county(runtime: Runtime, seed: int = 1, *, past: bool = True) -> tuple[str, bool]:
+    """An admin token for the county, after loading the synthetic demo county (seed 1) and, unless
+    `past` is False (the caller builds it with `demo_past`), its past from `seed` if no cells are
+    loaded; and whether it was loaded now."""
     with Session(runtime.engine) as session:
         loaded = not has_data(session)
         if loaded:
             load_dataset(session, synthesize(1))
             session.commit()
         token = create_token(session, Role.ADMIN, f"county:{first_county_code(session)}", label="demo")
+    if loaded and past:
+        demo_past(runtime, seed)
     return token, loaded
+
+
+def demo_past(runtime: Runtime, seed: int) -> None:
+    """The demo county's past from `seed`, built once: a year of incidents, whistles and patrols,
+    and the last Tuesday sweeps."""
+    from server.demo.history import build_history  # numpy and the simulator's tables: demo only
+    from server.demo.sweeps import past_sweeps
+
+    with Session(runtime.engine) as session:
+        build_history(session, runtime.domains(session), seed, runtime.clock())
+        past_sweeps(session, runtime, seed)

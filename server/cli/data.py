@@ -23,9 +23,18 @@ from server.reference.service import load_dataset
 def synth(seed: int, out: Path, size: str) -> None:
     """Write a synthetic demo county (or province) as a data folder."""
     if out.exists() and any(out.iterdir()):
-        raise click.UsageError(f"{out} is not empty; choose a new folder")
-    dataset = synthesize(seed, size)
-    write_dataset(dataset, out, default_catalog_bytes())
+        raise click.UsageError(
+            f"{out} is not empty; choose a new folder\n{out} 不是空文件夹，请换一个新文件夹"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # before the work, so a bad folder fails at once
+        dataset = synthesize(seed, size)
+        write_dataset(dataset, out, default_catalog_bytes())
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to {out}: {exc.strerror or exc}; choose a folder you may write to\n"
+            f"无法写入 {out}：{exc.strerror or exc}；请换一个可写的文件夹"
+        ) from None
     click.echo(
         f"wrote {out}: {len(dataset.counties.records)} county(ies), {len(dataset.townships.records)} townships, "
         f"{len(dataset.villages.records)} villages, {len(dataset.cells.records)} cells, "

@@ -97,10 +97,11 @@ def mqtt_acl(out: Path) -> None:
     `passwords`, for the phones' listener; each may publish only under its own gw/{c}/up/{id}/ and
     read only its own gw/{c}/down/{id}/. The platform's own account, alone in `platform-passwords`
     for the platform's listener, is the user and password of GRIDWATCH_MQTT_URL when it has them
-    (else gridwatch-ingest with a new password).
+    (else gridwatch-ingest with a new password). Only their owner may read the files; run as root,
+    the broker's files go to Mosquitto's own user, which Mosquitto started as root runs as.
     """
     from server.field.service import FieldService
-    from sync.acl import INGEST_USER, write_broker_files
+    from sync.acl import BROKER_USER, INGEST_USER, hand_to_broker_user, write_broker_files
 
     runtime = context.runtime()
     platform = runtime.settings.broker()
@@ -115,3 +116,13 @@ def mqtt_acl(out: Path) -> None:
         f"wrote {out}/passwords, {out}/platform-passwords, {out}/acl and {out}/credentials.csv "
         f"for {len(credentials)} accounts"
     )
+    closed = hand_to_broker_user(out)
+    if closed is not None:
+        click.echo(
+            f"warning: Mosquitto started as root runs as user {BROKER_USER!r}, which may not enter "
+            f"{closed}: it cannot open {out}/passwords. Write the files to a folder it can reach, or "
+            f"start Mosquitto as yourself, not as root.\n"
+            f"警告：以 root 启动的 Mosquitto 以用户 {BROKER_USER!r} 运行，该用户无权进入 {closed}，"
+            f"无法打开 {out}/passwords。请把文件写到该用户可进入的目录，或以普通用户（非 root）启动 Mosquitto。",
+            err=True,
+        )

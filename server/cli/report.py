@@ -10,7 +10,7 @@ from sqlmodel import Session
 from grid.errors import DomainError
 from grid.evaluation.periods import Period, PeriodKind, month, parse_period, quarter, year
 from grid.evaluation.scopes import Scope, ScopeKind, parse_scope
-from server.kpis.charts import chart_language, report_charts
+from server.kpis.charts import NO_CJK_FONT, chart_language, report_charts
 from server.kpis.report import build_report
 from server.kpis.service import KpiService
 from server.kpis.workbook import report_workbook
@@ -88,8 +88,9 @@ def report(kind: str, period: str | None, scope_text: str | None, out: Path, cha
         written = write_report(runtime, scope, chosen, out, charts_dir)
     except DomainError as exc:
         raise click.ClickException(exc.message_en) from None
-    click.echo(
-        f"{chosen.title('en')} ({chosen.first} – {chosen.last}), {scope}: charts in {chart_language()}"
-    )
+    language = chart_language()
+    click.echo(f"{chosen.title('en')} ({chosen.first} – {chosen.last}), {scope}: charts in {language}")
+    if language != "zh":
+        click.echo(NO_CJK_FONT, err=True)
     for path in written:
         click.echo(f"  wrote {path}")

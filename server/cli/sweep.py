@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,18 @@ def _sweeps() -> Iterator[tuple[SweepService, Runtime]]:
         try:
             yield SweepService(session, runtime.domains, runtime.clock, runtime.sweep_solver), runtime
         except DomainError as exc:
-            raise click.ClickException(exc.message_en) from None
+            raise click.ClickException(f"{exc.message_en}\n{exc.message_zh}") from None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _officer_labels(plan: SweepPlan, names: dict[str, str]) -> dict[str, str]:
+    """What the summary calls each officer: the name, with the id when two officers share it."""
+    ids = {o for t in plan.teams for o in t.officers}
+    shared = Counter(names.get(o, o) for o in ids)
+    return {o: names.get(o, o) if shared[names.get(o, o)] == 1 else f"{names.get(o, o)} ({o})" for o in ids}
 
 
 class _Stored(Protocol):
@@ -55,16 +67,24 @@ def _summary(row: _Stored, plan: SweepPlan, names: dict[str, str]) -> list[str]:
     lines = [
         f"{row.id} ({row.status}, revision {row.revision}): {plan.date}, {plan.scope}, mode {plan.mode.value}"
         + (f", seed {plan.seed}" if plan.seed is not None else ""),
-        f"  {len(plan.stops)} candidates, {planned} planned in {len(plan.teams)} teams, "
+        f"  {_count(len(plan.stops), 'candidate')}, {planned} planned in {_count(len(plan.teams), 'team')}, "
         f"{plan.length_m / 1000:.1f} km; inputs digest {plan.digest[:16]}…",
     ]
+    labels = _officer_labels(plan, names)
     for team in plan.teams:
-        officers = ", ".join(names.get(o, o) for o in team.officers)
-        lines.append(f"  {team.id}: {officers} — {len(team.stops)} stops, {team.length_m / 1000:.1f} km")
+        officers = ", ".join(labels[o] for o in team.officers)
+        lines.append(
+            f"  {team.id}: {officers} — {_count(len(team.stops), 'stop')}, {team.length_m / 1000:.1f} km"
+        )
         lines += [f"      {n}. {plan.stop(s).name} [{s}]" for n, s in enumerate(team.stops, start=1)]
     counts = {kind: sum(c.kind is kind for c in plan.conflicts) for kind in ConflictKind}
     stated = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
     lines.append(f"  conflicts: {stated or 'none'}")
+    # Each conflict with its reason, in both languages: a count alone says nothing to act on.
+    for conflict in plan.conflicts:
+        where = f" [{conflict.stop}]" if conflict.stop else f" [{conflict.township}]"
+        lines.append(f"    {conflict.kind.value}{where}: {conflict.text_en}")
+        lines.append(f"      {conflict.text_zh}")
     return lines
 
 
@@ -106,7 +126,10 @@ def plan_command(
         try:
             scope = township or first_county_code(service.session)
         except LookupError:
-            raise click.ClickException("no county is loaded: run `gridwatch load --data DIR` first") from None
+            raise click.ClickException(
+                "no county is loaded: run `gridwatch load --data DIR` first\n"
+                "尚未载入任何县的数据：请先运行 `gridwatch load --data DIR`"
+            ) from None
         date = day.date() if day else next_tuesday(runtime.today())
         if mode == Mode.DOUBLE_RANDOM and seed is None:
             raise click.UsageError(
@@ -184,5 +207,5 @@ def absent(officer: str, first: dt.datetime, last: dt.datetime, reason: str) -> 
         try:
             service.record_absence(officer, first.date(), last.date(), reason)
         except NotFound as exc:
-            raise click.BadParameter(exc.message_en, param_hint="OFFICER") from None
+            raise click.BadParameter(f"{exc.message_en}\n{exc.message_zh}", param_hint="OFFICER") from None
     click.echo(f"{officer} away {first.date()} – {last.date()}")

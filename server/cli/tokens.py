@@ -31,7 +31,7 @@ def token_create(role: str, scope: str, label: str, days: int | None) -> None:
         try:
             secret = create_token(session, Role(role), scope, label=label, expires=expires, now=now)
         except ScopeError as exc:
-            raise click.BadParameter(str(exc), param_hint="--scope") from None
+            raise click.BadParameter(f"{exc.message_en}\n{exc.message_zh}", param_hint="--scope") from None
     click.echo(secret)
 
 

@@ -1,7 +1,8 @@
 """The live stream of incident and whistle changes (Server-Sent Events), with a resume cursor.
 
-Events come from the outbox table, so every replica serves every change and a client that
-reconnects with `Last-Event-ID` (or `?after=`) misses nothing.
+A new connection starts live, from the newest settled event. Events come from the outbox table, so
+every replica serves every change and a client that reconnects with `Last-Event-ID` (or `?after=`)
+misses nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from server.api.deps import PrincipalDep, RuntimeDep
+from server.api.problems import refusals
 from server.api.schemas import MAX_CURSOR, Cursor
 from server.api.security import allow
 from server.auth import Role
@@ -33,11 +35,12 @@ def _out(row: Any) -> EventOut:
     )
 
 
-def _start(request: Request[Any, Any, Any], after: int | None) -> int:
+def _resume_from(request: Request[Any, Any, Any], after: int | None) -> int | None:
+    """The cursor a client asked to resume from (`Last-Event-ID`, else `?after=`), if it asked."""
     header = request.headers.get("last-event-id")
     if header and header.isdigit() and int(header) <= MAX_CURSOR:
         return int(header)
-    return after or 0
+    return after
 
 
 class EventController(Controller):
@@ -45,7 +48,7 @@ class EventController(Controller):
     tags = ("live stream",)
     guards = [allow(Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)]  # noqa: RUF012
 
-    @get("/", sync_to_thread=True)
+    @get("/", responses=refusals(), sync_to_thread=True)
     def catch_up(
         self,
         principal: PrincipalDep,
@@ -57,12 +60,12 @@ class EventController(Controller):
         rows, cursor = events_after(runtime.engine, principal, after, limit)
         return EventPage(events=[_out(r) for r in rows], cursor=cursor)
 
-    @get("/head", sync_to_thread=True)
+    @get("/head", responses=refusals(), sync_to_thread=True)
     def head(self, runtime: RuntimeDep) -> EventHead:
         """The cursor to stream from after loading a snapshot of the incidents: nothing after it is missed."""
         return EventHead(cursor=stream_head(runtime.engine))
 
-    @get("/stream")
+    @get("/stream", responses=refusals(), media_type="text/event-stream")
     async def stream(
         self,
         request: Request[Any, Any, Any],
@@ -70,8 +73,10 @@ class EventController(Controller):
         runtime: RuntimeDep,
         after: Annotated[int | None, QueryParameter(ge=0, le=MAX_CURSOR)] = None,
     ) -> ServerSentEvent:
-        """Server-Sent Events; reconnect with the last event id to resume without a gap."""
-        cursor = _start(request, after)
+        """Server-Sent Events of the changes from now on; to resume without a gap, send the last event
+        id seen as `Last-Event-ID` (or `?after=`; `?after=0` replays the whole history)."""
+        asked = _resume_from(request, after)
+        cursor = asked if asked is not None else await asyncio.to_thread(stream_head, runtime.engine)
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             nonlocal cursor

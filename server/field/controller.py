@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from server.api.deps import SessionDep
 from server.api.listings import page_of
+from server.api.problems import refusals
 from server.api.schemas import Offset, Page
 from server.api.security import allow
 from server.auth import Role
@@ -22,7 +23,7 @@ class RejectController(Controller):
     path = "/rejects"
     tags = ("rejects",)
 
-    @get("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @get("/", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def list_rejects(
         self,
         session: SessionDep,

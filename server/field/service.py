@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import shapely
 from sqlmodel import Session, col, select
 
@@ -23,10 +25,16 @@ class FieldService:
         ]
 
     def simulated(self, workers: int) -> tuple[list[FieldWorker], list[Device]]:
-        """The first `workers` workers (by id) that hold cells, each with its cells' shapes, and the
-        devices with alert categories (the cameras) in their townships."""
+        """`workers` workers that hold cells, taken in turn from each township (so a small simulation
+        still covers the county), each with its cells' shapes, and the devices with alert
+        categories (the cameras) in their townships."""
         rows = self.session.exec(select(WorkerRow).order_by(col(WorkerRow.id))).all()
-        chosen = [w for w in rows if w.cells][:workers]
+        turn: Counter[str] = Counter()
+        in_turn = []
+        for row in (w for w in rows if w.cells):
+            in_turn.append((turn[row.township], row.township, row))
+            turn[row.township] += 1
+        chosen = [row for *_, row in sorted(in_turn, key=lambda t: (t[0], t[1]))][:workers]
         wanted = {c for w in chosen for c in w.cells}
         shapes = {
             c.code: shapely.from_geojson(c.geometry)

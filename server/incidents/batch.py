@@ -86,7 +86,13 @@ class _BatchRouter:
         assignment = None
         if where.cell is not None:
             on = (request.ts or now).astimezone(self.tz).date()
-            assignment = self.router.route(request.category, township_of(where.cell), on, where.cell)
+            assignment = self.router.route(
+                request.category,
+                township_of(where.cell),
+                on,
+                where.cell,
+                snapped_m=where.distance_m if where.snapped else None,
+            )
         return RouteDecision(
             id=request.id,
             cell=where.cell,

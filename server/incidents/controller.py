@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -17,6 +18,7 @@ from grid.intake import Report
 from grid.lifecycle import Action
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep
 from server.api.listings import parse_bbox
+from server.api.problems import refusals
 from server.api.schemas import Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, deny
 from server.auth import Role
@@ -34,6 +36,15 @@ from server.incidents.schemas import (
 from server.incidents.scope import check_report_place, check_scope, limit_to_scope
 from server.incidents.service import IncidentFilter
 from server.runtime import new_incident_id
+
+# A report sent again with the same client id answers 200 with the incident it made.
+REPORT_ANSWERS = {
+    HTTP_200_OK: ResponseSpec(
+        Ack,
+        description="the same client id again: the incident it made / 重复上报（同一 client_id），返回已建事件",
+    ),
+    **refusals(422),
+}
 
 # Who may take each step: the duty officers run the loop, the lead unit signs, returns and handles.
 UNIT_ACTIONS = {Action.SIGN, Action.RETURN, Action.HANDLE}
@@ -89,6 +100,7 @@ class IncidentController(Controller):
 
     @post(
         "/",
+        responses=REPORT_ANSWERS,
         guards=[allow(Role.WORKER, Role.DEVICE, Role.DUTY, Role.ADMIN)],
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
@@ -125,7 +137,7 @@ class IncidentController(Controller):
         runtime.metrics.reports.labels(status=ack.status).inc()
         return Response(ack, status_code=HTTP_200_OK if outcome.replayed else HTTP_201_CREATED)
 
-    @get("/", guards=[allow(*READERS)], sync_to_thread=True)
+    @get("/", responses=refusals(), guards=[allow(*READERS)], sync_to_thread=True)
     def list_incidents(
         self,
         principal: PrincipalDep,
@@ -162,7 +174,7 @@ class IncidentController(Controller):
         ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/{incident_id:str}", guards=[allow(*READERS)], sync_to_thread=True)
+    @get("/{incident_id:str}", responses=refusals(404), guards=[allow(*READERS)], sync_to_thread=True)
     def read(
         self,
         incident_id: FromPath[str],
@@ -212,6 +224,7 @@ class IncidentController(Controller):
 
     @post(
         "/{incident_id:str}/actions/{action:str}",
+        responses=refusals(404, 409, 422),
         guards=[allow(*STAFF)],
         status_code=HTTP_200_OK,
         sync_to_thread=True,
@@ -246,6 +259,7 @@ class IncidentController(Controller):
 
     @post(
         "/{incident_id:str}/reroute",
+        responses=refusals(404, 409, 422),
         guards=[allow(Role.ADMIN, Role.DUTY)],
         status_code=HTTP_200_OK,
         sync_to_thread=True,

@@ -13,9 +13,11 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, RawBody
 
 from grid.domain import Domain
@@ -32,6 +34,34 @@ from server.incidents.service import IncidentFilter, IncidentService
 from server.runtime import Runtime
 
 REPORTERS = (Role.ADMIN, Role.DUTY, Role.WORKER)
+MEANINGS = {
+    400: ("the request is malformed or refused", "请求有误或被拒绝"),
+    403: (
+        "api_key is missing or refused, or your role or scope does not allow this",
+        "缺少 api_key、api_key 无效，或无权执行",
+    ),
+    404: ("not found", "未找到"),
+}
+
+
+class Open311Problem(msgspec.Struct):
+    """One error of an answer, as the spec has it, with the Chinese beside it."""
+
+    code: int
+    description: str
+    description_zh: str
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error answers of a handler for the OpenAPI document: a list of Open311Problem."""
+    return {
+        status: ResponseSpec(
+            list[Open311Problem],
+            description=" / ".join(MEANINGS[status]),
+            generate_examples=False,
+        )
+        for status in sorted({400, 403, *statuses})
+    }
 
 
 class Open311Error(Exception):
@@ -55,7 +85,7 @@ def _error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     else:
         log_unexpected(request)
         status, en, zh = 500, "the server failed; the error was logged", "服务器出错，错误已记录"
-    return Response([{"code": status, "description": en, "description_zh": zh}], status_code=status)
+    return Response([Open311Problem(code=status, description=en, description_zh=zh)], status_code=status)
 
 
 def _principal(
@@ -124,9 +154,14 @@ class Open311Controller(Controller):
     path = "/open311/v2"
     tags = ("open311",)
     # Every kind the app maps to a problem document is mapped here to the spec's shape instead.
-    exception_handlers = {Exception: _error, DomainError: _error, HTTPException: _error}  # noqa: RUF012
+    exception_handlers = {  # noqa: RUF012
+        Exception: _error,
+        DomainError: _error,
+        HTTPException: _error,
+        ValidationException: _error,
+    }
 
-    @get("/services.json", sync_to_thread=True)
+    @get("/services.json", responses=errors(), sync_to_thread=True)
     def services(self, request: Request[Any, Any, Any], runtime: RuntimeDep) -> list[dict[str, Any]]:
         _principal(request, runtime)
         domain = runtime.domains()
@@ -144,7 +179,7 @@ class Open311Controller(Controller):
             for c in domain.catalog.categories
         ]
 
-    @get("/services/{code:str}", sync_to_thread=True)
+    @get("/services/{code:str}", responses=errors(404), sync_to_thread=True)
     def service(
         self, code: FromPath[str], request: Request[Any, Any, Any], runtime: RuntimeDep
     ) -> dict[str, Any]:
@@ -156,7 +191,7 @@ class Open311Controller(Controller):
             raise Open311Error(404, f"no service {code}", f"没有服务 {code}") from None
         return {"service_code": category.code, "attributes": []}
 
-    @post("/requests.json", sync_to_thread=True)
+    @post("/requests.json", responses=errors(404), sync_to_thread=True)
     def create(
         self,
         request: Request[Any, Any, Any],
@@ -198,7 +233,7 @@ class Open311Controller(Controller):
         notice = assignment.explanation.text_zh if assignment else "事件未能定位，等待值班员处理"
         return [{"service_request_id": outcome.incident.id, "service_notice": notice, "account_id": None}]
 
-    @get("/requests.json", sync_to_thread=True)
+    @get("/requests.json", responses=errors(404), sync_to_thread=True)
     def search(
         self,
         request: Request[Any, Any, Any],
@@ -230,7 +265,7 @@ class Open311Controller(Controller):
         domain = service.domain()
         return [_request_out(i, r, domain) for i, r in zip(service.incidents_of(rows), rows, strict=True)]
 
-    @get("/requests/{request_id:str}", sync_to_thread=True)
+    @get("/requests/{request_id:str}", responses=errors(404), sync_to_thread=True)
     def read(
         self,
         request_id: FromPath[str],

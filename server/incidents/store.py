@@ -118,6 +118,28 @@ def state_columns(incident: Incident) -> dict[str, Any]:
     }
 
 
+def report_columns(incident: Incident) -> dict[str, Any]:
+    """What the report said and where it was placed: the columns that never change after intake."""
+    return {
+        "id": incident.id,
+        "source": incident.source.value,
+        "category": incident.category,
+        "lon": incident.lon,
+        "lat": incident.lat,
+        "accuracy": incident.accuracy,
+        "cell": incident.cell,
+        "village": village_of(incident.cell) if incident.cell else None,
+        "township": incident.township,
+        "snapped": incident.snapped,
+        "index_version": incident.index_version,
+        "urgent": incident.urgent,
+        "text": incident.text,
+        "media": list(incident.media),
+        "subject": incident.subject,
+        "reported_at": incident.reported_at,
+    }
+
+
 def milestone_columns(row: IncidentRow, records: Sequence[FlowRecord]) -> dict[str, Any]:
     """The row's milestones moved on by these records."""
     before = Milestones(**{name: getattr(row, name) for name in Milestones.__struct_fields__})
@@ -376,23 +398,8 @@ class SqlIntakeStore:
         incident = outcome.incident
         now = entry.records[0].at
         return {
-            "id": incident.id,
-            "source": incident.source.value,
-            "category": incident.category,
-            "lon": incident.lon,
-            "lat": incident.lat,
-            "accuracy": incident.accuracy,
-            "cell": incident.cell,
-            "village": village_of(incident.cell) if incident.cell else None,
-            "township": incident.township,
-            "snapped": incident.snapped,
-            "index_version": incident.index_version,
-            "urgent": incident.urgent,
-            "text": incident.text,
-            "media": list(incident.media),
-            "subject": incident.subject,
+            **report_columns(incident),
             "probable_duplicate_of": outcome.probable_duplicate_of,
-            "reported_at": incident.reported_at,
             "created_at": now,
             "updated_at": now,
             "device": entry.device,

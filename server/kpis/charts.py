@@ -2,14 +2,20 @@
 place, overdue incidents per department, the top categories, and incidents per cell on the map.
 
 Labels are Chinese when a CJK font is installed (Debian: fonts-wqy-microhei or fonts-noto-cjk),
-English otherwise: boxes in place of characters help nobody.
+English otherwise: boxes in place of characters help nobody. matplotlib knows the fonts of its cache,
+which may predate the font's installation, so a CJK font it does not know is looked up by file
+(fontconfig, else Debian's paths) and added.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import matplotlib
 
@@ -28,12 +34,55 @@ from grid.evaluation.scopes import ScopeKind
 from server.kpis.report import KpiReport
 
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei")
+# Where Debian's CJK font packages put their files, for a machine without fontconfig's fc-list.
+DEBIAN_CJK_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+NO_CJK_FONT = (
+    "no Chinese font found (install fonts-wqy-microhei or fonts-noto-cjk): the charts are labelled in "
+    "English / 未找到中文字体（请安装 fonts-wqy-microhei 或 fonts-noto-cjk）：图表以英文标注"
+)
 DPI = 110
 
 
-def cjk_family() -> str | None:
+def _known_cjk_family() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((family for family in CJK_FAMILIES if family in installed), None)
+
+
+def cjk_font_files() -> list[str]:
+    """The installed fonts that cover Chinese, by file: fontconfig's list, else Debian's paths."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is not None:
+        try:
+            listed = subprocess.run(
+                [fc_list, ":lang=zh", "file"], capture_output=True, text=True, timeout=30, check=True
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+        files = sorted({line.strip().rstrip(":") for line in listed.splitlines() if line.strip()})
+        if files:
+            return files
+    return [path for path in DEBIAN_CJK_FILES if Path(path).is_file()]
+
+
+@functools.cache
+def cjk_family() -> str | None:
+    """A CJK font family matplotlib can draw with, added from its file if its cache lacks it."""
+    known = _known_cjk_family()
+    if known is not None:
+        return known
+    added: list[str] = []
+    for path in cjk_font_files():
+        before = len(font_manager.fontManager.ttflist)
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):
+            continue  # a file FreeType cannot read: try the next
+        added += [f.name for f in font_manager.fontManager.ttflist[before:]]
+    return _known_cjk_family() or next(iter(added), None)
 
 
 def chart_language() -> str:

@@ -13,6 +13,7 @@ from grid.evaluation.periods import span
 from grid.evaluation.ranking import changes
 from grid.evaluation.scopes import Scope, ScopeKind, parse_scope
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
+from server.api.problems import refusals
 from server.api.security import allow, deny, sees_place
 from server.auth import Principal, Role
 from server.kpis.schemas import KpiOut
@@ -47,7 +48,7 @@ class KpiController(Controller):
     tags = ("kpis",)
     guards = [allow(Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER)]  # noqa: RUF012  (Litestar reads it as a class attribute)
 
-    @get("/", sync_to_thread=True)
+    @get("/", responses=refusals(), sync_to_thread=True)
     def figures(
         self,
         session: SessionDep,
@@ -78,7 +79,7 @@ class KpiController(Controller):
             out.year_change = changes(now, out.year_before)
         return out
 
-    @get("/definitions", sync_to_thread=True)
+    @get("/definitions", responses=refusals(), sync_to_thread=True)
     def definitions(self) -> list[Definition]:
         """Every figure: its names, unit kind and formula (zh and en)."""
         return list(DEFINITIONS)

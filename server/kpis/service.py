@@ -187,13 +187,22 @@ class KpiService:
 
         reported, accepted, dispatched = within(i.reported_at), within(i.accepted_at), within(i.dispatched_at)
         state = col(i.state)
-        due_to_handle = and_(dispatched, state != S.SUSPENDED)
-        handled = and_(due_to_handle, col(i.handled_at).is_not(None))
-        due_to_close = and_(accepted, state.not_in([S.SUSPENDED, S.DUPLICATE]))
-        closed = and_(due_to_close, state == S.CLOSED)
         overdue_now = and_(
             state.in_(OPEN_STATES), col(i.clock_remaining).is_(None), col(i.deadline) < self.now
         )
+        # Only what is already due counts (the running period too): an open incident within its
+        # limits has not missed anything yet. It is due once done or ended, or once a limit passed.
+        ended = state.not_in(OPEN_STATES)
+        due_to_handle = and_(
+            dispatched, state != S.SUSPENDED, or_(col(i.handled_at).is_not(None), ended, overdue_now)
+        )
+        handled = and_(due_to_handle, col(i.handled_at).is_not(None))
+        due_to_close = and_(
+            accepted,
+            state.not_in([S.SUSPENDED, S.DUPLICATE]),
+            or_(ended, col(i.late_stages) > 0, overdue_now),
+        )
+        closed = and_(due_to_close, state == S.CLOSED)
         columns = {
             "reported": total(reported),
             "accepted": total(accepted),
@@ -254,6 +263,13 @@ class KpiService:
         else:
             call_scope = self._incident_filter(scope)
         on_time = and_(col(WhistleCallRow.reported_at).is_not(None), col(WhistleCallRow.late) == false())
+        # A call is due once its limit has passed or its unit has reported in: one whose limit is
+        # still ahead (later today, in the running period) has not missed anything yet.
+        call_due = and_(
+            col(WhistleCallRow.due_at) >= start,
+            col(WhistleCallRow.due_at) < end,
+            or_(col(WhistleCallRow.due_at) <= self.now, col(WhistleCallRow.reported_at).is_not(None)),
+        )
         rated = col(WhistleCallRow.rating).is_not(None)
         calls = (
             sa_select(
@@ -266,7 +282,7 @@ class KpiService:
             .select_from(WhistleCallRow)
             .join(WhistleRow, col(WhistleRow.id) == col(WhistleCallRow.whistle))
             .join(IncidentRow, col(IncidentRow.id) == col(WhistleRow.incident))
-            .where(call_scope, col(WhistleCallRow.due_at) >= start, col(WhistleCallRow.due_at) < end)
+            .where(call_scope, call_due)
         )
         if by is not None:
             opened = opened.group_by(whistles_key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, MediaType, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -10,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from server.api.deps import RuntimeDep
+from server.api.problems import refusals
 from server.api.security import allow
 from server.auth import Role
 from server.db import migrate
@@ -20,7 +22,12 @@ from server.reference.service import INDEX_VERSION, get_meta, has_data
 class SystemController(Controller):
     tags = ("system",)
 
-    @get("/health", sync_to_thread=True, exclude_from_auth=True)
+    @get(
+        "/health",
+        responses={503: ResponseSpec(Health, description="the database does not answer / 数据库无响应")},
+        sync_to_thread=True,
+        exclude_from_auth=True,
+    )
     def health(self, runtime: RuntimeDep) -> Response[Health]:
         """Liveness and readiness: the database answers and the cells are loaded."""
         try:
@@ -40,6 +47,12 @@ class SystemController(Controller):
             Health(status=status, database="up", index_version=version, cells=cells, schema_revision=revision)
         )
 
-    @get("/metrics", guards=[allow(Role.ADMIN)], sync_to_thread=True, media_type=MediaType.TEXT)
+    @get(
+        "/metrics",
+        responses=refusals(),
+        guards=[allow(Role.ADMIN)],
+        sync_to_thread=True,
+        media_type=MediaType.TEXT,
+    )
     def metrics(self, runtime: RuntimeDep) -> Response[bytes]:
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

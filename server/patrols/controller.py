@@ -9,6 +9,7 @@ from litestar.params import FromQuery
 
 from grid.patrols import AreaCoverage, by_township, by_village, week_of
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
+from server.api.problems import refusals
 from server.api.schemas import Limit, Offset, Page
 from server.api.security import allow, township_scope
 from server.auth import Role
@@ -25,7 +26,7 @@ class PatrolController(Controller):
     tags = ("patrols",)
     guards = [allow(Role.ADMIN, Role.DUTY)]  # noqa: RUF012  (Litestar reads it as a class attribute)
 
-    @get("/coverage", sync_to_thread=True)
+    @get("/coverage", responses=refusals(), sync_to_thread=True)
     def coverage(
         self,
         session: SessionDep,
@@ -60,7 +61,7 @@ class PatrolController(Controller):
             ),
         )
 
-    @get("/presence", sync_to_thread=True)
+    @get("/presence", responses=refusals(), sync_to_thread=True)
     def presence(
         self,
         session: SessionDep,

@@ -15,8 +15,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
+from geodata.boundary_files import from_web_crs
 from geodata.coding import code_cells
-from geodata.validation import RULES, Finding, Kind, Level, validate
+from geodata.coords import Crs
+from geodata.validation import CROSSINGS, RULES, Finding, Kind, Level, validate
 from grid.places import county_of, township_of, village_of
 from server.db.tables import (
     BoundaryImportRow,
@@ -38,6 +40,9 @@ CHILD_TABLES: dict[Level, tuple[type[Any], Any] | None] = {
 }
 # Codes per IN (...) list: well under the bound-parameter limits of SQLite and PostgreSQL.
 CHUNK = 1000
+# A web-map export read as WGS-84 lies 100-700 m off: many of its polygons cross their parents.
+OFFSET_CROSSINGS = 3
+OFFSET_SHARE = 0.1
 
 
 @dataclass
@@ -131,6 +136,19 @@ class Boundaries:
                 if not c.startswith(self.scope)
             ]
         return findings
+
+    def web_crs_hint(self, batch: BoundaryBatch, findings: Sequence[Finding]) -> Crs | None:
+        """When many polygons cross their parents, the web-map system (GCJ-02, BD-09) in which they
+        would not: a systematic offset of lon/lat read as WGS-84, not a file of bad polygons."""
+        crossing = sum(f.kind in CROSSINGS for f in findings)
+        if crossing < max(OFFSET_CROSSINGS, OFFSET_SHARE * len(batch.codes)):
+            return None
+        shapes = np.array(batch.shapes, dtype=object)
+        for crs in (Crs.GCJ02, Crs.BD09):
+            moved = BoundaryBatch(batch.level, batch.codes, batch.names, list(from_web_crs(shapes, crs)))
+            if 4 * sum(f.kind in CROSSINGS for f in self.check(moved)) <= crossing:
+                return crs
+        return None
 
     def number_cells(self, batch: BoundaryBatch) -> BoundaryBatch:
         """`--code-cells`: give each cell without a code the next codes of the village it lies in,

@@ -21,6 +21,7 @@ from grid.powers import PowerListEntry, TerritorialDuty
 from grid.subjects import Subject
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
 from server.api.listings import Listing, feature, page_of, parse_bbox
+from server.api.problems import refusals
 from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import READERS, STAFF, allow, township_scope
 from server.auth import Principal, Role
@@ -99,13 +100,13 @@ class ReferenceController(Controller):
         )
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/townships", sync_to_thread=True)
+    @get("/townships", responses=refusals(), sync_to_thread=True)
     def townships(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Township]:
         return self._page(session, principal, TownshipRow, Township, None, "code", "code", limit, offset)
 
-    @get("/villages", sync_to_thread=True)
+    @get("/villages", responses=refusals(), sync_to_thread=True)
     def villages(
         self,
         session: SessionDep,
@@ -118,7 +119,7 @@ class ReferenceController(Controller):
             session, principal, VillageRow, Village, township, "township", "code", limit, offset
         )
 
-    @get("/units", sync_to_thread=True)
+    @get("/units", responses=refusals(), sync_to_thread=True)
     def units(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Unit]:
@@ -134,7 +135,7 @@ class ReferenceController(Controller):
             session, principal, UnitRow, Unit, None, None, "id", limit, offset, extra=[or_(departments, mine)]
         )
 
-    @get("/workers", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/workers", responses=refusals(), guards=[allow(*STAFF)], sync_to_thread=True)
     def workers(
         self,
         session: SessionDep,
@@ -145,7 +146,7 @@ class ReferenceController(Controller):
     ) -> Page[Worker]:
         return self._page(session, principal, WorkerRow, Worker, township, "township", "id", limit, offset)
 
-    @get("/officers", guards=[allow(Role.ADMIN, Role.DUTY)], sync_to_thread=True)
+    @get("/officers", responses=refusals(), guards=[allow(Role.ADMIN, Role.DUTY)], sync_to_thread=True)
     def officers(
         self,
         session: SessionDep,
@@ -163,7 +164,7 @@ class ReferenceController(Controller):
             session, principal, OfficerRow, Officer, None, None, "id", limit, offset, extra=extra
         )
 
-    @get("/subjects", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/subjects", responses=refusals(), guards=[allow(*STAFF)], sync_to_thread=True)
     def subjects(
         self,
         session: SessionDep,
@@ -174,13 +175,13 @@ class ReferenceController(Controller):
     ) -> Page[Subject]:
         return self._page(session, principal, SubjectRow, Subject, township, "township", "id", limit, offset)
 
-    @get("/categories", sync_to_thread=True)
+    @get("/categories", responses=refusals(), sync_to_thread=True)
     def categories(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Category]:
         return self._page(session, principal, CategoryRow, Category, None, None, "code", limit, offset)
 
-    @get("/categories/majors", sync_to_thread=True)
+    @get("/categories/majors", responses=refusals(), sync_to_thread=True)
     def majors(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[MajorCategory]:
@@ -188,13 +189,13 @@ class ReferenceController(Controller):
             session, principal, MajorCategoryRow, MajorCategory, None, None, "code", limit, offset
         )
 
-    @get("/matters", sync_to_thread=True)
+    @get("/matters", responses=refusals(), sync_to_thread=True)
     def matters(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[Matter]:
         return self._page(session, principal, MatterRow, Matter, None, None, "code", limit, offset)
 
-    @get("/power-lists", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/power-lists", responses=refusals(), guards=[allow(*STAFF)], sync_to_thread=True)
     def power_lists(
         self,
         session: SessionDep,
@@ -213,7 +214,7 @@ class ReferenceController(Controller):
         rows, total = page_of(session, query, [col(PowerListRow.id)], limit, offset)
         return Page(items=[power_list_entry(r) for r in rows], total=total, limit=limit, offset=offset)
 
-    @get("/duties", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/duties", responses=refusals(), guards=[allow(*STAFF)], sync_to_thread=True)
     def duties(
         self,
         session: SessionDep,
@@ -226,35 +227,35 @@ class ReferenceController(Controller):
             session, principal, DutyRow, TerritorialDuty, township, "township", "id", limit, offset
         )
 
-    @post("/units", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/units", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_units(
         self, data: JSONBody[list[Unit]], body: RawBody, session: SessionDep, principal: PrincipalDep
     ) -> Written:
         """Add or replace units (offices, stationed units, departments and their teams)."""
         return _write(session, principal, body, Unit, ReferenceWriter.units)
 
-    @post("/workers", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/workers", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_workers(
         self, data: JSONBody[list[Worker]], body: RawBody, session: SessionDep, principal: PrincipalDep
     ) -> Written:
         """Add or replace grid workers and their cells."""
         return _write(session, principal, body, Worker, ReferenceWriter.workers)
 
-    @post("/officers", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/officers", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_officers(
         self, data: JSONBody[list[Officer]], body: RawBody, session: SessionDep, principal: PrincipalDep
     ) -> Written:
         """Add or replace enforcement officers and their certificates."""
         return _write(session, principal, body, Officer, ReferenceWriter.officers)
 
-    @post("/subjects", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/subjects", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_subjects(
         self, data: JSONBody[list[Subject]], body: RawBody, session: SessionDep, principal: PrincipalDep
     ) -> Written:
         """Add or replace inspected subjects."""
         return _write(session, principal, body, Subject, ReferenceWriter.subjects)
 
-    @post("/power-lists", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/power-lists", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_power_lists(
         self,
         data: JSONBody[list[PowerListEntry]],
@@ -265,7 +266,7 @@ class ReferenceController(Controller):
         """Add or replace power-list entries (and entrustment agreements); routing follows at once."""
         return _write(session, principal, body, PowerListEntry, ReferenceWriter.power_list)
 
-    @get("/cells", sync_to_thread=True, media_type="application/geo+json")
+    @get("/cells", responses=refusals(), sync_to_thread=True, media_type="application/geo+json")
     def cells(
         self,
         session: SessionDep,
@@ -310,7 +311,7 @@ class ReferenceController(Controller):
             "offset": offset,
         }
 
-    @post("/cells", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/cells", responses=refusals(), guards=[allow(Role.ADMIN)], sync_to_thread=True)
     def write_cells(
         self,
         data: JSONBody[CellCollection],

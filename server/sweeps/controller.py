@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from grid.sweep.plan import SweepPlan, SweepRules
 from server.api.deps import PrincipalDep, RuntimeDep, SessionDep
+from server.api.problems import refusals
 from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import allow, deny, sees_place, township_scope
 from server.auth import Principal, Role
@@ -91,7 +92,13 @@ def outcome_out(row: SweepOutcomeRow) -> OutcomeOut:
 class SweepController(Controller):
     tags = ("sweeps",)
 
-    @post("/sweeps", guards=[allow(*PLANNERS)], status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @post(
+        "/sweeps",
+        responses=refusals(409),
+        guards=[allow(*PLANNERS)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
     def plan(
         self,
         data: JSONBody[PlanIn],
@@ -111,7 +118,7 @@ class SweepController(Controller):
         row = service.create(date, scope, data.mode, data.seed, rules, principal.actor)
         return sweep_out(row, service)
 
-    @get("/sweeps", guards=[allow(*PLANNERS)], sync_to_thread=True)
+    @get("/sweeps", responses=refusals(), guards=[allow(*PLANNERS)], sync_to_thread=True)
     def list_sweeps(
         self,
         principal: PrincipalDep,
@@ -137,7 +144,12 @@ class SweepController(Controller):
         ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/sweeps/{plan_id:str}", guards=[allow(*PLANNERS, Role.UNIT)], sync_to_thread=True)
+    @get(
+        "/sweeps/{plan_id:str}",
+        responses=refusals(404),
+        guards=[allow(*PLANNERS, Role.UNIT)],
+        sync_to_thread=True,
+    )
     def read_sweep(
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> SweepOut:
@@ -147,7 +159,11 @@ class SweepController(Controller):
         return sweep_out(row, service)
 
     @post(
-        "/sweeps/{plan_id:str}/moves", guards=[allow(*PLANNERS)], status_code=HTTP_200_OK, sync_to_thread=True
+        "/sweeps/{plan_id:str}/moves",
+        responses=refusals(404, 409),
+        guards=[allow(*PLANNERS)],
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
     )
     def move(
         self,
@@ -164,7 +180,11 @@ class SweepController(Controller):
         return sweep_out(service.move(plan_id, data.revision, data.stop, data.team), service)
 
     @post(
-        "/sweeps/{plan_id:str}/swaps", guards=[allow(*PLANNERS)], status_code=HTTP_200_OK, sync_to_thread=True
+        "/sweeps/{plan_id:str}/swaps",
+        responses=refusals(404, 409),
+        guards=[allow(*PLANNERS)],
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
     )
     def swap(
         self,
@@ -182,6 +202,7 @@ class SweepController(Controller):
 
     @post(
         "/sweeps/{plan_id:str}/publish",
+        responses=refusals(404, 409),
         guards=[allow(*PLANNERS)],
         status_code=HTTP_200_OK,
         sync_to_thread=True,
@@ -201,6 +222,7 @@ class SweepController(Controller):
 
     @post(
         "/sweeps/{plan_id:str}/outcomes",
+        responses=refusals(404, 409, 422),
         guards=[allow(*PLANNERS)],
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
@@ -223,14 +245,25 @@ class SweepController(Controller):
         )
         return outcome_out(recorded)
 
-    @get("/sweeps/{plan_id:str}/outcomes", guards=[allow(*PLANNERS, Role.UNIT)], sync_to_thread=True)
+    @get(
+        "/sweeps/{plan_id:str}/outcomes",
+        responses=refusals(404),
+        guards=[allow(*PLANNERS, Role.UNIT)],
+        sync_to_thread=True,
+    )
     def list_outcomes(
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> list[OutcomeOut]:
         service, _, _ = _readable(plan_id, principal, session, runtime)
         return [outcome_out(r) for r in service.outcomes(plan_id)]
 
-    @get("/sweeps/{plan_id:str}/sheet", guards=[allow(*PLANNERS, Role.UNIT)], sync_to_thread=True)
+    @get(
+        "/sweeps/{plan_id:str}/sheet",
+        responses=refusals(404),
+        guards=[allow(*PLANNERS, Role.UNIT)],
+        sync_to_thread=True,
+        media_type=XLSX,
+    )
     def sheet(
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> Response[bytes]:
@@ -242,6 +275,7 @@ class SweepController(Controller):
 
     @get(
         "/sweeps/{plan_id:str}/map",
+        responses=refusals(404),
         guards=[allow(*PLANNERS, Role.UNIT)],
         sync_to_thread=True,
         media_type="application/geo+json",
@@ -253,7 +287,9 @@ class SweepController(Controller):
         _, _, plan = _readable(plan_id, principal, session, runtime)
         return plan_geojson(plan)
 
-    @get("/sweeps/{plan_id:str}/audit", guards=[allow(*PLANNERS)], sync_to_thread=True)
+    @get(
+        "/sweeps/{plan_id:str}/audit", responses=refusals(404), guards=[allow(*PLANNERS)], sync_to_thread=True
+    )
     def audit(
         self, plan_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> SweepAudit:

@@ -299,6 +299,7 @@ class SweepService:
 
     def publish(self, plan_id: str, revision: int, actor: str) -> SweepPlanRow:
         row = self._draft(plan_id, revision)
+        self._check_nobody_booked_twice(row)
         row.status = "published"
         row.published_at = self.clock()
         row.published_by = actor
@@ -306,6 +307,31 @@ class SweepService:
         self.session.add(row)
         self.session.commit()
         return row
+
+    def _check_nobody_booked_twice(self, row: SweepPlanRow) -> None:
+        """An officer walks one route a day: refuse a plan whose officers a published plan of the same
+        day already has."""
+        mine = {o for t in plan_of(row).teams for o in t.officers}
+        others = self.session.exec(
+            select(SweepPlanRow).where(
+                SweepPlanRow.date == row.date,
+                SweepPlanRow.status == "published",
+                SweepPlanRow.id != row.id,
+            )
+        ).all()
+        for other in sorted(others, key=lambda r: r.id):
+            booked = sorted(mine & {o for t in plan_of(other).teams for o in t.officers})
+            if booked:
+                names = self.names(plan_of(other))
+                who = ", ".join(f"{names.get(o, o)} ({o})" for o in booked)
+                who_zh = "、".join(f"{names.get(o, o)}（{o}）" for o in booked)
+                raise SweepRefused(
+                    f"{who} already on published plan {other.id} for {row.date}; "
+                    "swap them out (or move their stops) and publish again",
+                    f"{who_zh} 已在 {row.date} 的已发布计划 {other.id} 中；请先换人（或调整检查点）再发布",
+                    plan=other.id,
+                    officers=booked,
+                )
 
     # -- after the day ------------------------------------------------------------------------------
 
@@ -333,6 +359,14 @@ class SweepService:
         stop = plan.stop(stop_id)
         if row.status != "published":
             raise SweepRefused("outcomes are recorded on a published plan", "只能为已发布的计划登记检查结果")
+        today = self.domain().calendar.local(self.clock()).date()
+        if plan.date > today:
+            raise SweepRefused(
+                f"the sweep of {plan.date} has not happened yet (today is {today}); "
+                "record its outcomes on or after that day",
+                f"{plan.date} 的检查尚未进行（今天是 {today}），请在当天或之后登记检查结果",
+                date=plan.date.isoformat(),
+            )
         if plan.team_of(stop_id) is None:
             raise SweepRefused(
                 f"{stop_id} is not on any team's route", f"{stop_id} 不在任何检查组的路线上", stop=stop_id

@@ -7,6 +7,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from server.api.deps import PrincipalDep, SessionDep
+from server.api.problems import refusals
 from server.api.schemas import Limit, Offset, Page
 from server.api.security import allow, deny
 from server.auth import Role, list_tokens, revoke_token, token_county, token_row
@@ -31,7 +32,7 @@ class TokenController(Controller):
     tags = ("tokens",)
     guards = [allow(Role.ADMIN)]  # noqa: RUF012  (Litestar reads it as a class attribute)
 
-    @get("/", sync_to_thread=True)
+    @get("/", responses=refusals(), sync_to_thread=True)
     def list_tokens(
         self, session: SessionDep, principal: PrincipalDep, limit: Limit = 100, offset: Offset = 0
     ) -> Page[TokenOut]:
@@ -40,7 +41,7 @@ class TokenController(Controller):
         items = [token_out(r) for r in rows[offset : offset + limit]]
         return Page(items=items, total=len(rows), limit=limit, offset=offset)
 
-    @post("/{token_id:int}/revoke", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post("/{token_id:int}/revoke", responses=refusals(404), status_code=HTTP_200_OK, sync_to_thread=True)
     def revoke(self, token_id: FromPath[int], session: SessionDep, principal: PrincipalDep) -> TokenOut:
         """Revoke a token of your county: its next request is refused (401). Revoking again is no change."""
         row = token_row(session, token_id)

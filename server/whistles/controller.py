@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlmodel import Session
 
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep, SessionDep
+from server.api.problems import refusals
 from server.api.schemas import Offset, Page, strict
 from server.api.security import STAFF, allow, deny, township_scope
 from server.auth import Principal, Role
@@ -60,7 +61,12 @@ def _check_whistle_scope(principal: Principal, whistle: WhistleRow, calls: list[
 class WhistleController(Controller):
     tags = ("whistles",)
 
-    @post("/incidents/{incident_id:str}/whistles", guards=[allow(Role.ADMIN, Role.DUTY)], sync_to_thread=True)
+    @post(
+        "/incidents/{incident_id:str}/whistles",
+        responses=refusals(404, 422),
+        guards=[allow(Role.ADMIN, Role.DUTY)],
+        sync_to_thread=True,
+    )
     def open_whistle(
         self,
         incident_id: FromPath[str],
@@ -78,7 +84,7 @@ class WhistleController(Controller):
         whistle = service.open(incident_id, data.kind, data.reason, data.units, data.note, principal.actor)
         return whistle_out(whistle, service.calls(whistle.id), runtime.clock())
 
-    @get("/whistles", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/whistles", responses=refusals(), guards=[allow(*STAFF)], sync_to_thread=True)
     def list_whistles(
         self,
         principal: PrincipalDep,
@@ -105,7 +111,7 @@ class WhistleController(Controller):
             offset=offset,
         )
 
-    @get("/whistles/{whistle_id:str}", guards=[allow(*STAFF)], sync_to_thread=True)
+    @get("/whistles/{whistle_id:str}", responses=refusals(404), guards=[allow(*STAFF)], sync_to_thread=True)
     def read_whistle(
         self, whistle_id: FromPath[str], principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
     ) -> WhistleOut:
@@ -115,6 +121,7 @@ class WhistleController(Controller):
 
     @post(
         "/whistles/{whistle_id:str}/report-in",
+        responses=refusals(404, 422),
         guards=[allow(Role.ADMIN, Role.UNIT)],
         status_code=HTTP_200_OK,
         sync_to_thread=True,
@@ -139,6 +146,7 @@ class WhistleController(Controller):
 
     @post(
         "/whistles/{whistle_id:str}/rate",
+        responses=refusals(404, 422),
         guards=[allow(Role.ADMIN, Role.DUTY)],
         status_code=HTTP_200_OK,
         sync_to_thread=True,

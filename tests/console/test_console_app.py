@@ -5,16 +5,17 @@ from __future__ import annotations
 import io
 import socket
 import time
+from typing import Any
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Select, SelectionList, Static
-from textual_plotext import PlotextPlot
+from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
 
 from console.i18n import Lang
 from console.remote.stream import Connection
 from console.screens.board import BoardScreen
 from console.screens.dialogs import (
+    ConfirmDialog,
     MoveDialog,
     RatingDialog,
     ReasonDialog,
@@ -26,6 +27,7 @@ from console.screens.incident import IncidentScreen
 from console.screens.kpis import KpisScreen
 from console.screens.sweep import SweepScreen
 from console.screens.whistles import WhistlesScreen
+from console.widgets.bar_chart import BarChart
 from console.widgets.board.incident_table import IncidentTable
 from console.widgets.map.cell_map import CellMap
 from tests.support.console import Served, until
@@ -49,6 +51,11 @@ def plain(widget: Static) -> str:
 
 def status(app: object) -> str:
     return plain(app.screen.query_one("#status", Static))  # type: ignore[attr-defined]
+
+
+def offered(app: object) -> set[str]:
+    """The actions the footer shows on the current screen."""
+    return {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}  # type: ignore[attr-defined]
 
 
 async def test_board_lists_open_incidents_urgent_and_newest_first(served: Served) -> None:
@@ -105,6 +112,22 @@ async def test_a_dropped_connection_resumes_with_nothing_missed(served: Served) 
         assert app.connection is Connection.LIVE
 
 
+async def test_a_token_revoked_during_the_day_stops_the_stream_and_says_so(served: Served) -> None:
+    api = served.api
+    app = served.console(who="duty_a")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection is Connection.LIVE)
+        listed = api.client.get("/tokens", headers=api.auth("admin")).json()
+        [mine] = [t for t in listed["items"] if t["label"] == "duty_a"]
+        revoked = api.client.post(f"/tokens/{mine['id']}/revoke", headers=api.auth("admin"))
+        assert revoked.status_code == 200, revoked.text
+        served.live.stop()  # the stream reconnects, and the server no longer takes the token
+        served.live.start()
+        await until(pilot, lambda: app.connection is Connection.REVOKED, timeout=15)
+        assert "no longer accepted" in app.sub_title
+        assert any("no longer accepted" in n.message for n in app._notifications)
+
+
 async def test_filters_and_search_narrow_the_board(served: Served) -> None:
     api = served.api
     a, b = api.template.township_a, api.template.township_b
@@ -144,12 +167,17 @@ async def test_detail_shows_why_and_history_and_actions_go_through_the_server(se
         assert "Enforcement" in routing or "enforcement" in routing
         assert other[:8] in plain(screen.query_one("#duplicates", Static))
         assert screen.query_one(CellMap).markers  # its position, drawn
-        # Accept, then a step the loop refuses: the server's reason is shown.
+        # The footer offers the steps a reported incident allows, and nothing else.
+        assert offered(app) >= {"step('accept')", "step('reject')", "step('reroute')"}
+        assert not offered(app) & {"step('close')", "step('dispatch')", "step('resume')"}
+        # Accept: the footer follows the new state; a step it no longer offers does nothing.
         await pilot.press("a")
         await until(pilot, lambda: screen.detail is not None and screen.detail.incident.state == "accepted")
+        await until(pilot, lambda: "step('dispatch')" in offered(app))
+        assert "step('accept')" not in offered(app) and "step('close')" not in offered(app)
+        assert any("Accept: done" in n.message for n in app._notifications)
         await pilot.press("c")
-        await until(pilot, lambda: "refused" in status(app))
-        assert "verified" in status(app)  # close is allowed only from verified
+        await pilot.pause(0.3)
         assert (
             api.client.get(f"/incidents/{incident}", headers=api.auth("duty_a")).json()["incident"]["state"]
             == "accepted"
@@ -349,18 +377,54 @@ async def test_sweep_plan_review_and_publish(served: Served) -> None:
         assert any(
             "taken off the plan" in str(r[4]) and str(r[2]) == sweep.stop(first.stops[0]).name for r in rows
         )
-        # A swap the rules refuse is shown, and the plan stays as it was.
+        # The swap picks from lists: the team's officers, and those free and certified that day.
         await pilot.press("home", "o")
         await until(pilot, lambda: isinstance(app.screen, SwapDialog))
-        app.screen.query_one("#leaving", Select).value = first.officers[0]
-        app.screen.query_one("#joining", Input).value = "o-nobody"
+        dialog = app.screen
+        busy = {o for team in sweep.plan.teams for o in team.officers}
+        assert dialog.candidates and not {oid for oid, _ in dialog.candidates} & busy
+        await pilot.press("escape")
+        # Someone else edits the plan meanwhile: the console's next edit is refused, and the refusal is
+        # a notification, seen whatever the length of the table.
+        second = first.stops[1]
+        moved = api.client.post(
+            f"/sweeps/{sweep.id}/moves",
+            json={"revision": 1, "stop": second, "team": None},
+            headers=api.auth("duty_a"),
+        )
+        assert moved.status_code == 200, moved.text
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        await pilot.press("home", "m")
+        await until(pilot, lambda: isinstance(app.screen, MoveDialog))
+        app.screen.query_one("#team", Select).value = ""
         await pilot.click("#ok")
-        await until(pilot, lambda: "refused" in status(app))
-        assert "unknown officer o-nobody" in status(app)
+        await until(pilot, lambda: any("server refused" in n.message for n in app._notifications))
+        assert "refused" in status(app) and sweep_of(app).revision == 1
+        await pilot.press("r")
+        await until(pilot, lambda: sweep_of(app).revision == 2)
+        # Publishing a plan with conflicts (the stops taken off) asks first; "cancel" keeps the draft.
+        conflicts = len(sweep_of(app).plan.conflicts)
+        assert conflicts >= 2
         await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert f"{conflicts} conflicts" in plain(app.screen.query_one(Label))
+        await pilot.click("#cancel")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        assert "draft" in summary_of(app)
+        assert {"move", "swap", "publish"} <= offered(app)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.click("#ok")
         await until(pilot, lambda: "published" in summary_of(app))
+        assert any(n.message == "Plan published" for n in app._notifications)
+        # A published plan is not edited here: the footer no longer offers it.
+        assert not {"move", "swap", "publish"} & offered(app) and "plan" in offered(app)
     stored = api.client.get(f"/sweeps/{sweep.id}", headers=api.auth("duty_a")).json()
     assert stored["status"] == "published" and first.stops[0] not in stored["plan"]["teams"][0]["stops"]
+
+
+def sweep_of(app: object) -> Any:
+    return app.screen.sweep  # type: ignore[attr-defined]
 
 
 def summary_of(app: object) -> str:
@@ -390,9 +454,12 @@ async def test_a_bad_token_is_shown_not_crashed_on(served: Served, monkeypatch: 
     monkeypatch.setitem(served.api.template.tokens, "forged", "gw_not-a-real-token")
     app = served.console(who="forged", lang="zh")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "服务器拒绝" in app.sub_title)
+        # Said where the officer looks (not "Loading incidents…" forever), with what to do.
+        await until(pilot, lambda: "令牌被拒绝" in plain(app.query_one("#loading", Static)))
+        assert "GRIDWATCH_TOKEN" in plain(app.query_one("#loading", Static)) and "令牌被拒绝" in app.sub_title
         assert not app.loaded
-        await pilot.press("1")  # nothing to go to yet; no crash
+        await pilot.press("2")  # nothing to go to yet: said so, no crash
+        await until(pilot, lambda: any("尚未连接" in n.message for n in app._notifications))
         assert not isinstance(app.screen, BoardScreen)
 
 
@@ -421,6 +488,7 @@ async def test_an_unreachable_server_is_named_and_retried() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "cannot reach the server" in app.sub_title)
         assert url in app.sub_title and not app.loaded
+        assert "cannot reach the server" in plain(app.query_one("#loading", Static))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -462,7 +530,9 @@ async def test_kpis_for_the_duty_officers_scope(served: Served, lang: Lang) -> N
             str(villages[0]["figures"]["reported"]),
             f"{villages[0]['figures']['on_time_close_rate']:.2f}%",
         ]
-        assert app.screen.query_one("#kpi-chart", PlotextPlot).plt is not None
+        chart = app.screen.query_one("#kpi-chart", BarChart)
+        rated = [v for v in villages if v["figures"]["on_time_close_rate"] is not None][:12]
+        assert chart.bars and [name for name, _ in chart.bars] == [v["name"] for v in rated]
         # Last month: May held nothing.
         app.screen.query_one("#kpi-period", Select).value = "last_month"
         await until(pilot, lambda: "2026-05-01" in plain(app.screen.query_one("#kpi-summary", Static)))

@@ -104,6 +104,10 @@ def test_filters_and_search(board: Board) -> None:
     assert [i.id for i in view(BoardFilter(search="MANHOLE"), T0)] == ["i4"]  # English names, any case
     assert {i.id for i in view(BoardFilter(search="enforcement office"), T0)} == {"i1", "i2", "i3", "i4"}
     assert view(BoardFilter(unit="nobody"), T0) == []
+    # Several terms: each must match somewhere (id, text, place or category name), in any order and case.
+    assert [i.id for i in view(BoardFilter(search="  Manhole   不见 "), T0)] == ["i4"]
+    assert [i.id for i in view(BoardFilter(search="不见 i4"), T0)] == ["i4"]
+    assert view(BoardFilter(search="manhole vending"), T0) == []
     assert view(BoardFilter(state="dispatched", township="339921102"), T0) == []
 
 
@@ -124,6 +128,9 @@ def test_live_events_add_change_and_take_off(board: Board) -> None:
     # Closed, rejected or duplicate: off the board.
     board.apply(event(12, "new", "incident.close", state="closed"))
     assert [i.id for i in board.view(BoardFilter(), T0)] == ["i1"]
+    # An event this console cannot read (a newer server's payload) is passed over, not raised.
+    assert board.apply(EventView(14, T0, "incident.teleported", "i1", None, {"state": 7})) is None
+    assert board.incidents["i1"].state == "dispatched"
     # Whistle events do not touch the board.
     assert board.apply(EventView(13, T0, "whistle.opened", "i1", "339921101", {"kind": "routine"})) is None
     assert board.incidents["i1"].state == "dispatched"

@@ -12,8 +12,12 @@ from textual.pilot import Pilot
 from console.i18n import Lang
 from console.screens.board import BoardScreen
 from console.screens.incident import IncidentScreen
+from console.screens.kpis import KpisScreen
+from console.screens.sweep import SweepScreen
+from console.widgets.bar_chart import BarChart
 from console.widgets.map.cell_map import CellMap
 from tests.support.console import Served, until
+from tests.support.steps import closed_loop_day
 
 SIZE = (150, 40)
 
@@ -84,5 +88,41 @@ def test_whistles_map_and_patrols(served: Served, snap_compare: Any, lang: Lang,
                 ),
             )
         await pilot.pause(0.8)
+
+    assert snap_compare(served.console("duty_a", lang), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sweep(served: Served, snap_compare: Any, lang: Lang) -> None:
+    county_day(served)
+    wait = loaded(served)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait(pilot)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SweepScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: getattr(pilot.app.screen, "sweep", None) is not None)
+        pilot.app.clear_notifications()  # "plan made" fades out on its own; the snapshot shows the plan
+        await pilot.pause(0.5)
+
+    assert snap_compare(served.console("duty_a", lang), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_kpis(served: Served, snap_compare: Any, lang: Lang) -> None:
+    closed_loop_day(served.api)  # township A's villages, ranked: Chinese names on the chart's bars
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await pilot.press("6")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, KpisScreen) and bool(app.screen.query_one("#kpi-chart", BarChart).bars)
+            ),
+        )
+        await pilot.pause(0.5)
 
     assert snap_compare(served.console("duty_a", lang), terminal_size=SIZE, run_before=run_before)

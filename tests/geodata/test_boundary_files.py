@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import Polygon
 
-from geodata.boundary_files import BoundaryFileError, FieldMap, read_boundaries
+from geodata.boundary_files import BoundaryFileError, FieldMap, read_boundaries, write_features
 from geodata.coords import Crs, wgs84_to_gcj02
 from geodata.dataset import Dataset
 from geodata.validation import Kind, Level, validate
@@ -137,3 +138,51 @@ def test_cells_crossing_their_village_or_township(county: Dataset) -> None:
     stretched = [shapes[0].buffer(0.01), *shapes[1:]]
     kinds = {f.kind for f in validate(Level.CELL, codes, stretched, parents)}
     assert {Kind.CROSSES_VILLAGE, Kind.CROSSES_TOWNSHIP, Kind.OVERLAP} <= kinds
+
+
+def test_a_gbk_shapefile_without_cpg_names_its_encoding(source, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, codes, names, _ = source
+    target = tmp_path / "cells.shp"
+    ogr2ogr("-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(target), str(path))
+    target.with_suffix(".cpg").unlink()  # an old Shapefile: GBK, and nothing says so
+    with pytest.raises(BoundaryFileError, match="--encoding gbk") as refused:
+        read_boundaries(target)
+    assert "GBK" in str(refused.value) and "请加 --encoding gbk 重新导入" in str(refused.value)
+    layer = read_boundaries(target, encoding="gbk")
+    assert layer.codes == codes and layer.names == names and layer.hints == []
+    # Field names in ASCII, names in undeclared GBK: the fields are found, the names get a hint.
+    plain = write_geojson(tmp_path / "plain.geojson", codes, names, source[3], fields=("code", "name"))
+    ascii_fields = tmp_path / "ascii.shp"
+    ogr2ogr("-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(ascii_fields), str(plain))
+    ascii_fields.with_suffix(".cpg").unlink()
+    garbled = read_boundaries(ascii_fields)
+    assert garbled.codes == codes and garbled.names != names
+    assert [h.en for h in garbled.hints] == [
+        "the names look like GBK text read in another encoding (the file declares none); "
+        "import again with --encoding gbk"
+    ]
+    assert "--encoding gbk" in garbled.hints[0].zh
+    assert read_boundaries(ascii_fields, encoding="gbk").names == names
+
+
+def test_garbage_in_another_encoding_is_named(source, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, *_ = source
+    target = tmp_path / "cells.shp"
+    ogr2ogr("-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(target), str(path))
+    with pytest.raises(BoundaryFileError, match="its text is not utf-8; name the encoding with --encoding"):
+        read_boundaries(target, encoding="utf-8")
+
+
+def test_one_part_multipolygons_are_polygons_and_not_multipart(county: Dataset, tmp_path: Path) -> None:
+    codes, names, shapes = township_cells(county)
+    target = tmp_path / "export.gpkg"
+    write_features(target, "cells", shapes, {"code": codes, "name": names})  # as `gridwatch export` does
+    layer = read_boundaries(target)
+    assert {s.geom_type for s in layer.shapes} == {"Polygon"}
+    assert validate(Level.CELL, layer.codes, list(layer.shapes), boundaries_of(county)) == []
+    two = shapely.MultiPolygon([shapes[0], shapely.affinity.translate(shapes[0], 1.0)])
+    one = shapely.MultiPolygon([shapes[0]])
+    found = validate(Level.CELL, codes[:2], [two, one])
+    assert [(f.kind, f.cells, f.detail) for f in found if f.kind is Kind.MULTIPART] == [
+        (Kind.MULTIPART, (codes[0],), "2 separate parts")
+    ]

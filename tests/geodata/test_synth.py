@@ -12,11 +12,14 @@ import pytest
 import shapely
 
 from geodata.catalog_files import default_catalog_bytes
-from geodata.dataset import Dataset, write_dataset
+from geodata.coding import anchor_points
+from geodata.dataset import Dataset, load_dataset, write_dataset
 from geodata.synth import REFERENCE_DATE, synthesize
+from geodata.validation import Level, validate
 from grid.places import CELL_DIGITS, TownshipKind, check_cell_code
 from grid.powers import HoldingMode
 from grid.staffing import check_two_certified
+from tests.support.boundaries import boundaries_of
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -75,7 +78,8 @@ def test_cells_numbered_west_to_east_then_north_to_south(county: Dataset) -> Non
         villages.setdefault(cell.code[:12], {})[int(cell.code[-2:])] = shape
     for cells in villages.values():
         band = float(np.sqrt(np.median([s.area for s in cells.values()])))
-        y = {n: s.point_on_surface().y for n, s in cells.items()}
+        anchors = anchor_points(list(cells.values()))
+        y = {n: float(p.y) for n, p in zip(cells, anchors, strict=True)}
         assert sorted(cells) == list(range(1, len(cells) + 1))
         assert max(y.values()) - y[1] < band
         for n in range(1, len(cells)):
@@ -137,3 +141,36 @@ def test_every_incident_category_routes_everywhere(county: Dataset) -> None:
 def test_unknown_size_refused() -> None:
     with pytest.raises(ValueError, match="unknown size"):
         synthesize(1, "galaxy")
+
+
+@pytest.mark.parametrize("written", [False, True], ids=["in memory", "written and read"])
+def test_the_synthetic_county_tiles_exactly(county: Dataset, written: bool, tmp_path: Path) -> None:
+    """Cells share their vertices across village and township borders: no gap, no sliver (not even
+    below the validation's tolerance), and the importer's own validation finds nothing at any level."""
+    if written:
+        write_dataset(county, tmp_path / "county", default_catalog_bytes())
+        county = load_dataset(tmp_path / "county")
+    cells = np.array(county.cells.shapes, dtype=object)
+    assert shapely.coverage_is_valid(cells)
+    union = shapely.coverage_union_all(cells)
+    assert union.geom_type == "Polygon" and not union.interiors
+    (whole,) = county.counties.shapes
+    assert shapely.equals_exact(shapely.normalize(union), shapely.normalize(whole), tolerance=0)
+    # Every level is exactly the union of its cells, so the levels above tile as well.
+    for layer, digits in ((county.villages, 12), (county.townships, 9)):
+        for record, shape in zip(layer.records, layer.shapes, strict=True):
+            mine = cells[[c.code[:digits] == record.code for c in county.cells.records]]
+            assert shape.symmetric_difference(shapely.coverage_union_all(mine)).area == 0.0
+        assert shapely.coverage_is_valid(np.array(layer.shapes, dtype=object))
+    # Every vertex on the 1e-7° grid the files are written at: what is written is what is tiled.
+    xy = shapely.get_coordinates(cells)
+    assert np.array_equal(xy, np.round(xy, 7))
+    parents = boundaries_of(county) | {
+        r.code: s for r, s in zip(county.counties.records, county.counties.shapes, strict=True)
+    }
+    for level, layer in (
+        (Level.CELL, county.cells),
+        (Level.VILLAGE, county.villages),
+        (Level.TOWNSHIP, county.townships),
+    ):
+        assert validate(level, [r.code for r in layer.records], layer.shapes, parents) == [], level

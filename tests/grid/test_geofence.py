@@ -80,9 +80,21 @@ def test_boundary_points_of_county_cells_are_deterministic(index: int, share: fl
 
 @pytest.mark.parametrize(
     ("metres_out", "accuracy", "snapped"),
-    [(5, None, True), (25, None, True), (29, 10, True), (45, None, False), (45, 60, True), (200, 150, False)],
+    [
+        (5, None, True),
+        (25, None, True),
+        (29, 10, True),
+        (45, None, False),
+        (45, 60, True),
+        (95, 5_000, True),  # accuracy widens the radius up to 100 m ...
+        (105, 5_000, False),  # ... and no further
+        (2_000, 5_000, False),
+        (200, 150, False),
+        (25, float("nan"), True),  # an unreadable accuracy counts as none
+        (45, float("inf"), False),
+    ],
 )
-def test_snapping_within_max_accuracy_or_30_m(
+def test_snapping_within_max_of_min_accuracy_and_100_m_or_30_m(
     metres_out: float, accuracy: float | None, snapped: bool
 ) -> None:
     # West of the grid's western edge, level with the middle of square (0, 1).
@@ -102,6 +114,37 @@ def test_snapping_picks_the_nearest_cell() -> None:
     y = Y0 + 4 * STEP + 10 / METRES_PER_DEGREE_LAT
     where = GRID.locate(X0 + 3.9 * STEP, y)
     assert (where.cell, where.snapped) == (square_code(3, 3), True)
+
+
+@given(gap_m=st.floats(2.0, 50.0), noise_m=st.floats(-0.00045, 0.00045), flip=st.booleans())
+def test_equally_near_cells_snap_to_the_lowest_code(gap_m: float, noise_m: float, flip: bool) -> None:
+    # Two cells with a gap between them; a point in the middle is equally near both, give or take
+    # less than a millimetre (the point moves by half the difference), which must not decide.
+    y = Y0 + 0.5 * STEP
+    kx = metres_per_degree_lon(y)
+    west = shapely.box(X0 - STEP, Y0, X0, Y0 + STEP)
+    east = shapely.box(X0 + gap_m / kx, Y0, X0 + gap_m / kx + STEP, Y0 + STEP)
+    low, high = cell_code("330100101201", 1), cell_code("330100101201", 2)
+    index = GeofenceIndex([(low, east if flip else west), (high, west if flip else east)], version=1)
+    x = X0 + (gap_m / 2 + noise_m) / kx
+    where = index.locate(x, y)
+    assert (where.cell, where.snapped) == (low, True)
+    assert index.locate_many([x], [y]).cells(index) == [low]
+
+
+def test_a_nearer_cell_wins_over_a_lower_code() -> None:
+    y = Y0 + 0.5 * STEP
+    kx = metres_per_degree_lon(y)
+    low, high = cell_code("330100101201", 1), cell_code("330100101201", 2)
+    index = GeofenceIndex(
+        [
+            (low, shapely.box(X0 - STEP, Y0, X0, Y0 + STEP)),
+            (high, shapely.box(X0 + 20 / kx, Y0, X0 + STEP, Y0 + STEP)),
+        ],
+        version=1,
+    )
+    where = index.locate(X0 + 10.01 / kx, y)  # a centimetre nearer the higher code
+    assert where.cell == high
 
 
 @given(

@@ -82,12 +82,57 @@ def test_agreement_checked_against_incident_date(on: dt.date, basis: RouteBasis,
     assert assignment.agreement == ("W-1" if basis is RouteBasis.ENTRUSTED else None)
 
 
-def test_lapsed_agreement_is_explained() -> None:
+def test_expired_agreement_says_when_it_expired() -> None:
     assignment = make_router().route(SINGLE["ENTX"], T, ON, CELL)
-    assert "W-2" in assignment.explanation.text_en
-    assert "not in force" in assignment.explanation.text_en
-    assert "无效" in assignment.explanation.text_zh
+    assert (
+        "agreement W-2 (valid 2024-01-01 to 2025-12-31) expired on 2025-12-31"
+        in assignment.explanation.text_en
+    )
+    assert (
+        "委托书 W-2（有效期 2024-01-01 至 2025-12-31）已于 2025-12-31 到期" in assignment.explanation.text_zh
+    )
+    assert "not valid until" not in assignment.explanation.text_en
     assert assignment.explanation.decisions[0].list_entry == "P4"
+
+
+def test_agreement_not_yet_valid_says_from_when() -> None:
+    assignment = make_router().route(SINGLE["ENTF"], T, ON, CELL)
+    assert assignment.basis is RouteBasis.ENTRUSTED_LAPSED
+    assert (
+        "agreement W-3 (valid 2027-01-01 to 2027-12-31) is not valid until 2027-01-01"
+        in assignment.explanation.text_en
+    )
+    assert (
+        "委托书 W-3（有效期 2027-01-01 至 2027-12-31）自 2027-01-01 起才生效"
+        in assignment.explanation.text_zh
+    )
+    assert "expired" not in assignment.explanation.text_en
+
+
+@pytest.mark.parametrize(
+    ("on", "words_en", "words_zh"),
+    [
+        (dt.date(2025, 12, 31), "not valid until 2026-01-01", "自 2026-01-01 起才生效"),
+        (dt.date(2027, 1, 1), "expired on 2026-12-31", "已于 2026-12-31 到期"),
+    ],
+)
+def test_one_agreement_before_and_after_its_term(on: dt.date, words_en: str, words_zh: str) -> None:
+    explanation = make_router().route(SINGLE["ENTV"], T, on, CELL).explanation
+    assert words_en in explanation.text_en
+    assert words_zh in explanation.text_zh
+
+
+def test_a_snapped_point_is_explained() -> None:
+    explanation = make_router().route(SINGLE["STAT"], T, ON, CELL, snapped_m=12.4).explanation
+    assert explanation.snapped_m == 12.4
+    assert explanation.text_en.startswith(
+        f"The reported point lies in no cell; it was snapped to the nearest, cell {CELL}"
+    )
+    assert "12 m away" in explanation.text_en
+    assert explanation.text_zh.startswith(f"上报位置不在任何网格内，已吸附到 12 米外最近的网格 {CELL}")
+    inside = make_router().route(SINGLE["STAT"], T, ON, CELL).explanation
+    assert inside.snapped_m is None
+    assert "snapped" not in inside.text_en and "吸附" not in inside.text_zh
 
 
 def test_several_matters_one_lead_by_severity() -> None:

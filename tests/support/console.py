@@ -3,9 +3,11 @@ uvicorn on a free port, with incident ids numbered in order so screens are the s
 
 from __future__ import annotations
 
+import enum
 import itertools
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,43 @@ from textual.pilot import Pilot
 from console.app import GridwatchConsole
 from console.i18n import Lang
 from console.remote.client import ServerClient
+from grid.catalog import Stage
+from grid.incident import IncidentState, RouteBasis, Source
+from grid.lifecycle import Action
+from grid.sweep.plan import Mode
+from grid.whistles import WhistleKind, WhistleReason
 from tests.support.api import Api, LiveServer, Template, database_for_test, open_api
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def written(pattern: str, *folders: str) -> set[str]:
+    """Values the server writes as string literals (flow actions of intake, sweep statuses)."""
+    found: set[str] = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            found.update(re.findall(pattern, path.read_text(encoding="utf-8")))
+    return found
+
+
+def values(kind: Iterable[enum.StrEnum] | Iterable[str]) -> set[str]:
+    return {str(v) for v in kind}
+
+
+# Every code the server can send the console, by the console's text family, read from the server's
+# own enums and literals: a value added there and not to console/i18n.py fails tests/console.
+SERVER_CODES: dict[str, set[str]] = {
+    "source": values(Source),
+    "state": values(IncidentState),
+    "basis": values(RouteBasis),
+    "stage": values(Stage),
+    # History rows: the lifecycle's actions, and the records intake writes (report, alert merged).
+    "action": values(Action) | written(r'\baction="(\w+)"', "grid", "server"),
+    "whistle.kind": values(WhistleKind),
+    "whistle.reason": values(WhistleReason),
+    "sweep.mode": values(Mode),
+    "sweep.status": written(r'\bstatus(?:: str)? = "(\w+)"', "server/db", "server/sweeps"),
+}
 
 
 @dataclass

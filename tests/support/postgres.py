@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -28,16 +30,56 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 def control(admin_url: str, action: str) -> None:
-    """Stop or start the running test cluster behind `admin_url` (a database restart mid-stream)."""
+    """Stop, kill or start the running test cluster behind `admin_url` (a database restart
+    mid-stream). `kill` is a crash: kill -9 of the postmaster and of every process it started, so
+    the next start runs crash recovery."""
     binaries = server_binaries()
     assert binaries is not None
     data = _DATA[admin_url]
+    if action == "kill":
+        _crash(data)
+        return
     command = [str(binaries / "pg_ctl"), "-D", str(data), "-w", action]
     if action == "start":
         command[-1:] = ["-o", _OPTIONS[admin_url], "-l", str(data / "log"), "start"]
     else:
         command += ["-m", "fast"]
     subprocess.run(_as_postgres(command), check=True, capture_output=True)
+
+
+def _crash(data: Path) -> None:
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGSTOP)  # frozen, it starts no backend between the listing and the kill
+    victims = [postmaster, *_children(postmaster)]
+    for pid in victims:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    # The next start refuses to run while the postmaster or a backend still exists, even as a
+    # zombie; init reaps them within a second or two.
+    deadline = time.monotonic() + 10
+    while any(_stat(pid) is not None for pid in victims):
+        if time.monotonic() > deadline:
+            zombies = all((_stat(pid) or ["Z"])[0] == "Z" for pid in victims)
+            assert zombies, f"PostgreSQL outlived kill -9: {victims}"
+            (data / "postmaster.pid").unlink()  # nobody reaps here; dead is dead
+            return
+        time.sleep(0.05)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, …); None once reaped."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[1] == str(pid):
+            found.append(int(entry.name))
+    return found
 
 
 _DATA: dict[str, Path] = {}

@@ -197,6 +197,7 @@ def test_mqtt_acl_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count
     [platform] = (tmp_path / "broker" / "platform-passwords").read_text().splitlines()
     assert platform.startswith(f"{INGEST_USER}:$7$")
     assert (tmp_path / "broker" / "credentials.csv").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "broker" / "acl").stat().st_mode & 0o777 == 0o600
     # A worker named like the platform would be a phone with the platform's client id.
     with DbSession(engine) as session:
         session.add(WorkerRow(id="gridwatch-ingest-1", name="冒名", township=county.workers[0].township))

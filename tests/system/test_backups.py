@@ -124,3 +124,27 @@ def test_restore_asks_first(api: Api, tmp_path: Path, answer: str) -> None:
     assert asked.returncode == 1
     assert "Aborted" in asked.stderr
     assert added in everything(api)  # nothing was replaced
+
+
+def test_restore_refuses_a_missing_or_bad_file_before_asking(api: Api, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.backup"
+    garbage.write_bytes(b"\xff\xfe garbage " * 50)
+    for path, code, said in [
+        (tmp_path / "nosuch.backup", 1, "no backup file at"),
+        (garbage, 1, "not a Gridwatch backup"),
+        (tmp_path, 2, "is a directory"),
+    ]:
+        asked = subprocess.run(
+            [sys.executable, "-m", "server.cli", "restore", str(path)],
+            input="y\n",
+            env=env_for(api),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert asked.returncode == code, asked.stdout
+        assert said in asked.stderr
+        assert "Replace everything" not in asked.stdout  # refused before the question
+        assert "Traceback" not in asked.stderr
+    missing = gridwatch(api, "restore", str(tmp_path / "nosuch.backup"), cwd=tmp_path)
+    assert "备份文件" in missing.stderr and "不存在" in missing.stderr

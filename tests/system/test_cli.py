@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from geodata.dataset import load_dataset
+from server.cli import main
 from tests.support.commands import ROOT, run_gridwatch
 
 pytestmark = pytest.mark.process
@@ -147,3 +151,57 @@ def test_route_with_broken_folder(data: Path, tmp_path: Path) -> None:
     done = gridwatch("route", "--data", str(broken))
     assert done.returncode == 1
     assert b"catalog.json: missing" in done.stderr
+
+
+def test_synth_to_a_folder_it_cannot_write_says_so(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for out in (blocker / "county", Path("/proc/gridwatch-county")):
+        done = gridwatch("synth", "--out", str(out))
+        assert done.returncode == 1, done.stdout
+        assert b"cannot write to" in done.stderr
+        assert "无法写入".encode() in done.stderr
+        assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("scope", "said_en", "said_zh"),
+    [
+        ("township:339921999", "no township 339921999 is loaded here", "本系统未载入乡镇 339921999"),
+        ("township:33992110\x00", "township code must be 9 digits", "乡镇代码应为 9 位数字"),
+        ("unit:339921.dept.zrzy", "role duty takes scope", "角色 duty 的范围应为"),
+    ],
+)
+def test_token_create_refuses_a_place_not_loaded_in_both_languages(
+    tmp_path: Path, scope: str, said_en: str, said_zh: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'gw.db'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    done = runner.invoke(main, ["token", "create", "--role", "duty", "--scope", scope])
+    assert done.exit_code == 2
+    assert said_en in done.output
+    assert said_zh in done.output
+    assert "gw_" not in done.output  # no token was printed
+
+
+def test_every_command_loads_by_its_name() -> None:
+    context = click.Context(main)
+    for name in main.list_commands(context):
+        command = main.get_command(context, name)
+        assert command is not None and command.name == name
+    assert main.get_command(context, "nosuch") is None
+    unknown = CliRunner().invoke(main, ["nosuch"])
+    assert unknown.exit_code == 2 and "No such command 'nosuch'" in unknown.output
+
+
+def test_the_ingest_worker_starts_without_the_file_tools() -> None:
+    """A restarted worker drains its backlog sooner when it does not first import pandas, geopandas
+    and matplotlib for commands it is not running (bench/recovery.py)."""
+    probe = (
+        "import sys, click; from server.cli import main; "
+        "main.get_command(click.Context(main), 'ingest'); "
+        "print(sorted(m for m in ('pandas', 'geopandas', 'pyogrio', 'matplotlib', 'openpyxl') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]"

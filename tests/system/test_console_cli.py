@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import re
-import select
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -19,6 +13,7 @@ import pytest
 
 from tests.support.commands import ROOT, run_gridwatch
 from tests.support.network import free_port
+from tests.support.terminal import Terminal
 
 pytestmark = pytest.mark.process
 
@@ -27,6 +22,7 @@ def test_console_needs_a_token_and_a_known_language() -> None:
     env = {k: v for k, v in os.environ.items() if k != "GRIDWATCH_TOKEN"}
     missing = run_gridwatch("console", env=env)
     assert missing.returncode == 2 and "--token" in missing.stderr
+    assert "GRIDWATCH_TOKEN" in run_gridwatch("console", "--help", env=env).stdout
     wrong = run_gridwatch("console", "--token", "t", "--lang", "fr", env=env)
     assert wrong.returncode == 2 and "'fr' is not one of 'zh', 'en'" in wrong.stderr
     bad_port = run_gridwatch("console", "--token", "t", "--web", "--web-port", "many", env=env)
@@ -47,11 +43,8 @@ def test_demo_runs_server_simulator_and_console_and_quitting_stops_them(tmp_path
         "GRIDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
         "GRIDWATCH_PORT": str(api),
         "GRIDWATCH_EMBEDDED_MQTT_PORT": str(mqtt),
-        "TERM": "xterm-256color",
     }
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    demo = subprocess.Popen(
+    demo = Terminal(
         [
             sys.executable,
             "-m",
@@ -64,32 +57,17 @@ def test_demo_runs_server_simulator_and_console_and_quitting_stops_them(tmp_path
             "--log",
             str(tmp_path / "demo.log"),
         ],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
+        env,
+        ROOT,
     )
-    os.close(slave)
-    screen = b""
-    open_count = 0
-    deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline and open_count == 0:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if ready:
-                screen = (screen + os.read(master, 65536))[-200_000:]
-            found = re.findall(rb"(\d+) shown of (\d+) open", screen)
-            open_count = int(found[-1][1]) if found else 0
-        assert open_count > 0, (tmp_path / "demo.log").read_text()[-2000:]
+        board = demo.wait_for(rb"(\d+) shown of ([1-9]\d*) open", timeout=120)
+        assert board is not None, (tmp_path / "demo.log").read_text()[-2000:]
         assert listening(api) and listening(mqtt)
-        os.write(master, b"q")
-        assert demo.wait(timeout=60) == 0
+        demo.type(b"q")
+        assert demo.process.wait(timeout=60) == 0
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, 9)
-        os.close(master)
+        demo.close()
     assert not listening(api) and not listening(mqtt)
     log = (tmp_path / "demo.log").read_text()
     assert "taking MQTT reports from the embedded broker" in log

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from server.db.engine import make_engine
 from server.db.tables import AlertRow, IncidentRow, PatrolDayRow, RejectRow
+from sync.simulator import FIELD_TEXTS
 from tests.support.api import Template, database_for_test
 from tests.support.commands import run_gridwatch, start_ingest
 from tests.support.mosquitto import mosquitto
@@ -179,3 +180,29 @@ def test_simulate_needs_a_county(tmp_path: Path) -> None:
     assert gridwatch(env, "db", "upgrade").returncode == 0
     done = gridwatch(env, "simulate", "--duration", "1")
     assert done.returncode == 1 and "no county loaded" in done.stderr
+
+
+def test_the_field_spreads_over_the_county_with_texts_that_fit(
+    field: tuple[dict[str, str], str], sqlite_template: Template
+) -> None:
+    """With every worker simulated, reports come from every township, each text fits its
+    category, and some are urgent."""
+    env, url = field
+    done = gridwatch(
+        env, "simulate", "--workers", "1000000", "--rate", "150", "--duration", "3", "--bad-share", "0",
+        "--seed", "3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["awaiting_ack"] == 0
+    engine = make_engine(url)
+    with Session(engine) as session:
+        reports = session.exec(
+            select(IncidentRow.township, IncidentRow.category, IncidentRow.text, IncidentRow.urgent).where(
+                IncidentRow.source == "report"
+            )
+        ).all()
+    engine.dispose()
+    townships = {t.code for t in sqlite_template.county.townships.records}
+    assert {township for township, *_ in reports} == townships
+    assert all(text in FIELD_TEXTS[category] for _, category, text, _ in reports)
+    assert any(urgent for *_, urgent in reports)

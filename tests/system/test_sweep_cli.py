@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from server.db.engine import make_engine
-from server.db.tables import SubjectRow, SweepPlanRow
+from server.db.tables import OfficerRow, SubjectRow, SweepPlanRow
 from tests.support.commands import gridwatch
 
 pytestmark = pytest.mark.process
@@ -116,3 +116,53 @@ def test_bad_input(database: str) -> None:
         result = gridwatch(database, *args)
         assert result.exit_code == code, (args, result.output)
         assert words in result.output, (args, result.output)
+
+
+def test_the_summary_gives_reasons_counts_and_tells_namesakes_apart(database: str) -> None:
+    planned = gridwatch(
+        database, "sweep", "plan", "--date", "2026-06-23", "--township", "339921101", "--stops-per-team", "1"
+    )
+    assert planned.exit_code == 0, planned.output
+    plan_id = _plan_id(planned.output)
+    plan = json.loads(gridwatch(database, "sweep", "show", plan_id, "--json").output)
+    assert "1 stop," in planned.output and "1 stops" not in planned.output
+    assert plan["conflicts"], "the township has stops no team of one stop can take"
+    for conflict in plan["conflicts"]:
+        where = conflict["stop"] or conflict["township"]
+        assert f"{conflict['kind']} [{where}]: {conflict['text_en']}" in planned.output
+        assert conflict["text_zh"] in planned.output
+    officers = [o for t in plan["teams"] for o in t["officers"]]
+    assert len(officers) >= 3
+    engine = make_engine(database)
+    with Session(engine) as session:  # two officers of the plan who happen to share a name
+        for officer in officers[:2]:
+            row = session.get(OfficerRow, officer)
+            assert row is not None
+            row.name = "王伟"
+            session.add(row)
+        session.commit()
+        third = session.get(OfficerRow, officers[2])
+        assert third is not None and third.name != "王伟"
+    engine.dispose()
+    shown = gridwatch(database, "sweep", "show", plan_id).output
+    assert f"王伟 ({officers[0]})" in shown and f"王伟 ({officers[1]})" in shown
+    assert f"{third.name} ({officers[2]})" not in shown  # a unique name stays plain
+    assert third.name in shown
+
+
+def test_publish_refuses_an_officer_booked_that_day_and_outcomes_wait_for_the_day(database: str) -> None:
+    def plan() -> str:
+        done = gridwatch(database, "sweep", "plan", "--township", "339921101")  # the next Tuesday
+        assert done.exit_code == 0, done.output
+        return _plan_id(done.output)
+
+    first, second = plan(), plan()
+    assert gridwatch(database, "sweep", "publish", first).exit_code == 0
+    refused = gridwatch(database, "sweep", "publish", second)
+    assert refused.exit_code == 1
+    assert f"already on published plan {first}" in refused.output
+    assert f"已发布计划 {first}" in refused.output
+    stop = json.loads(gridwatch(database, "sweep", "show", first, "--json").output)["teams"][0]["stops"][0]
+    ahead = gridwatch(database, "sweep", "outcome", first, stop, "nothing_found")
+    assert ahead.exit_code == 1
+    assert "has not happened yet" in ahead.output and "检查尚未进行" in ahead.output

@@ -47,7 +47,7 @@ class FilterBar(Horizontal):
             prompt=t("filter.unit"),
             id="unit",
         )
-        yield Select([(t(f"state.{s}"), s) for s in OPEN_STATES], prompt=t("filter.state"), id="state")
+        yield Select([(t.code("state", s), s) for s in OPEN_STATES], prompt=t("filter.state"), id="state")
         yield Select(
             [
                 (f"{c.code} {c.name(lang)}", c.code)

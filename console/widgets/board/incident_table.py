@@ -131,7 +131,7 @@ class IncidentTable(ScrollView, can_focus=True):
             (self.directory.unit(i.lead, lang), None),
             (self.t.state(i.state, i.in_review), REVIEW if i.in_review else None),
             (time_left(i, now, self.t), OVERDUE if late else None),
-            (self.t(f"source.{i.source}"), None),
+            (self.t.code("source", i.source), None),
         ]
 
     def _line(self, cells: list[tuple[str, Style | None]], row_style: Style | None) -> Strip:

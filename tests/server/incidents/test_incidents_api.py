@@ -150,6 +150,23 @@ def test_unlocated_waits_far_away_is_refused(api: Api) -> None:
     assert api.client.get("/incidents", headers=api.auth("duty_county")).json()["total"] == 1
 
 
+def test_a_point_just_outside_the_county_is_snapped_and_says_so(api: Api) -> None:
+    """DESIGN 5.1: within 30 m of a cell (no accuracy given) the point goes to the nearest cell, and
+    the routing explanation says it was snapped and how far."""
+    code, shape = max(api.shapes.items(), key=lambda item: item[1].bounds[2])
+    x, y = max(shape.exterior.coords, key=lambda xy: xy[0])  # the county's easternmost vertex
+    answer = api.client.post(
+        "/incidents",
+        json={"client_id": "snap", "category": "0501", "lon": x + 0.0001, "lat": y},  # about 10 m east
+        headers=api.auth("duty_county"),
+    )
+    assert answer.status_code == 201, answer.text
+    incident = answer.json()["incident"]
+    assert incident["unlocated"] is False and incident["cell"] == code
+    shown = api.client.get(f"/incidents/{incident['id']}", headers=api.auth("duty_county")).json()
+    assert "snapped to the nearest" in str(shown) and "已吸附到" in str(shown)
+
+
 def test_the_closed_loop_over_http(api: Api) -> None:
     incident = api.report().json()["incident"]["id"]
     steps = [

@@ -121,12 +121,25 @@ def test_whistles_report_ins_ratings_and_units(api: Api) -> None:
         f"/whistles/{opened['id']}/rate", json={"unit": ZHZF, "rating": 4}, headers=api.auth("duty_a")
     )
     assert rated.status_code == 200, rated.text
-    township = api.client.get(
-        "/kpis", params={"scope": f"township:{api.template.township_a}", **JUNE}, headers=api.auth("duty_a")
-    ).json()["table"]["figures"]
-    assert (township["whistles"], township["whistle_rate"]) == (1, 14.29)  # 1/7 accepted
-    assert (township["report_ins_due"], township["report_ins_on_time"]) == (2, 1)
-    assert (township["on_time_report_in_rate"], township["mean_rating"]) == (50.0, 4.0)
+
+    def township() -> Any:
+        return api.client.get(
+            "/kpis",
+            params={"scope": f"township:{api.template.township_a}", **JUNE},
+            headers=api.auth("duty_a"),
+        ).json()["table"]["figures"]
+
+    def zrzy() -> Any:
+        return api.client.get(
+            "/kpis", params={"scope": f"department:{ZRZY}", **JUNE}, headers=api.auth("admin")
+        ).json()["table"]["figures"]
+
+    noon = township()
+    assert (noon["whistles"], noon["whistle_rate"]) == (1, 14.29)  # 1/7 accepted
+    # At noon ZRZY's limit is still ahead: not a miss yet, so only ZHZF's report-in is due.
+    assert (noon["report_ins_due"], noon["report_ins_on_time"]) == (1, 1)
+    assert (noon["on_time_report_in_rate"], noon["mean_rating"]) == (100.0, 4.0)
+    assert (zrzy()["report_ins_due"], zrzy()["on_time_report_in_rate"]) == (0, None)
     # The department: the calls made to it (on time, rated 4) and the incidents it leads (D).
     department = api.client.get(
         "/kpis", params={"scope": f"department:{ZHZF}", **JUNE}, headers=api.auth("unit_dept")
@@ -142,8 +155,11 @@ def test_whistles_report_ins_ratings_and_units(api: Api) -> None:
     )
     assert (department["dispatched"], department["dispatched_accurately"], department["handled"]) == (1, 0, 1)
     assert department["whistles"] == 0  # whistling is the township's figure
-    zrzy = api.client.get("/kpis", params={"scope": f"department:{ZRZY}", **JUNE}, headers=api.auth("admin"))
-    assert zrzy.json()["table"]["figures"]["on_time_report_in_rate"] == 0.0
+    _at(api, 15, 31)  # past ZRZY's limit: its missing report-in now counts
+    evening = township()
+    assert (evening["report_ins_due"], evening["report_ins_on_time"]) == (2, 1)
+    assert evening["on_time_report_in_rate"] == 50.0
+    assert (zrzy()["report_ins_due"], zrzy()["on_time_report_in_rate"]) == (1, 0.0)
 
 
 def test_breakdowns_rank_and_add_up(api: Api) -> None:
@@ -152,14 +168,24 @@ def test_breakdowns_rank_and_add_up(api: Api) -> None:
     _at(api, 11, 40)
     other = api.report(who="duty_b", township=b).json()["incident"]["id"]
     _run(api, other, "accept", who="duty_b")
-    county = api.client.get(
-        "/kpis", params={"scope": "county:339921", "by": "township", **JUNE}, headers=api.auth("admin")
-    ).json()["table"]
-    rows = {r["key"]: r for r in county["rows"]}
+
+    def by_township() -> Any:
+        return api.client.get(
+            "/kpis", params={"scope": "county:339921", "by": "township", **JUNE}, headers=api.auth("admin")
+        ).json()["table"]
+
+    rows = {r["key"]: r for r in by_township()["rows"]}
     a = api.template.township_a
     assert rows[a]["figures"]["reported"] == 9 and rows[b]["figures"]["reported"] == 1
     assert rows[a]["name"] == next(t.name for t in api.template.county.townships.records if t.code == a)
-    # B's one accepted incident is open and within its limit: 0 % on time so far; A has 33.33 %.
+    # B's one accepted incident is open and within its limit: nothing of B's is due yet, so B has
+    # no rate and no rank (not 0 %); A has 33.33 %.
+    assert (rows[b]["figures"]["due_to_close"], rows[b]["figures"]["on_time_close_rate"]) == (0, None)
+    assert rows[a]["rank"] == 1 and rows[b]["rank"] is None
+    api.clock.advance(days=1)  # B's dispatch limit has passed: now it is due, and missed
+    county = by_township()
+    rows = {r["key"]: r for r in county["rows"]}
+    assert (rows[b]["figures"]["due_to_close"], rows[b]["figures"]["on_time_close_rate"]) == (1, 0.0)
     assert rows[a]["rank"] == 1 and rows[b]["rank"] == 2
     assert county["rows"][0]["key"] == a
     for figure in ("reported", "accepted", "closed", "due_to_close", "overdue"):
@@ -176,6 +202,37 @@ def test_breakdowns_rank_and_add_up(api: Api) -> None:
     assert [
         (r["figures"]["reported"], r["figures"]["accepted"]) for r in workers if r["figures"]["reported"]
     ] == [(9, 7)]
+
+
+def test_the_running_month_counts_only_what_is_due(api: Api) -> None:
+    """Mid-morning of 2026-06-16 (the clock is fixed), in June: an incident dispatched and signed
+    within its limits has missed nothing yet, so it is in no denominator; once its handle limit
+    (11:12) has passed unhandled it counts, as a miss."""
+    _at(api, 9, 0)
+    incident = api.report().json()["incident"]["id"]
+    _at(api, 9, 6)
+    _run(api, incident, "accept", "dispatch")
+    _at(api, 9, 12)
+    _run(api, incident, "sign")
+
+    def june() -> Any:
+        return api.client.get(
+            "/kpis",
+            params={"scope": f"township:{api.template.township_a}", **JUNE},
+            headers=api.auth("duty_a"),
+        ).json()["table"]["figures"]
+
+    _at(api, 10, 0)
+    f = june()
+    assert (f["reported"], f["accepted"], f["dispatched"]) == (1, 1, 1)
+    assert (f["due_to_handle"], f["handle_rate"], f["on_time_handle_rate"]) == (0, None, None)
+    assert (f["due_to_close"], f["close_rate"], f["on_time_close_rate"]) == (0, None, None)
+    assert f["overdue"] == 0
+    _at(api, 11, 13)
+    f = june()
+    assert (f["due_to_handle"], f["handled"], f["handle_rate"]) == (1, 0, 0.0)
+    assert (f["due_to_close"], f["closed"], f["on_time_close_rate"]) == (1, 0, 0.0)
+    assert f["overdue"] == 1
 
 
 def test_compare_with_the_period_before_and_a_year_before(api: Api) -> None:

@@ -103,8 +103,22 @@ def test_a_gcj02_web_export_imports_with_crs(source: Source, sqlite_database: st
     _, codes, names, shapes = source
     shifted = [shapely.transform(s, lambda xy: [wgs84_to_gcj02(x, y) for x, y in xy]) for s in shapes]
     path = write_geojson(tmp_path / "web.geojson", codes, names, shifted)
-    # Taken as WGS-84 the cells land hundreds of metres off: they leave their villages.
-    assert gridwatch(sqlite_database, "import", "cell", str(path)).exit_code == 1
+    # Taken as WGS-84 the cells land hundreds of metres off: they leave their villages, and the
+    # report says what the offset looks like and what to try.
+    plain = gridwatch(sqlite_database, "import", "cell", str(path))
+    assert plain.exit_code == 1
+    assert "crosses_township" in plain.output
+    assert (
+        "hint: the polygons lie off their parents the way lon/lat from a Chinese web map (GCJ-02) do "
+        "when read as WGS-84, and as GCJ-02 they fit; import again with --crs gcj02"
+    ) in plain.output
+    assert "提示：" in plain.output and "请加 --crs gcj02 重新导入" in plain.output
+    report = json.loads(gridwatch(sqlite_database, "import", "cell", str(path), "--dry-run", "--json").output)
+    assert [h["en"].rsplit(" ", 2)[-2:] for h in report["hints"]] == [["--crs", "gcj02"]]
+    # Polygons that are simply wrong get no such hint.
+    stretched = write_geojson(tmp_path / "stretched.geojson", codes, names, [s.buffer(0.003) for s in shapes])
+    wrong = gridwatch(sqlite_database, "import", "cell", str(stretched))
+    assert wrong.exit_code == 1 and "crosses_" in wrong.output and "hint:" not in wrong.output
     done = gridwatch(sqlite_database, "import", "cell", str(path), "--crs", "gcj02")
     assert done.exit_code == 0, done.output
     after = cells_in(sqlite_database)
@@ -305,3 +319,13 @@ def test_exports_open_in_gdal_with_the_counts(api: Api, county: Dataset, tmp_pat
     ]:
         done = gridwatch(url, *args)
         assert done.exit_code == 2 and message in done.output, (args, done.output)
+
+
+def test_the_own_export_imports_back_without_warnings(sqlite_database: str, tmp_path: Path) -> None:
+    exported = tmp_path / "cells.gpkg"
+    assert gridwatch(sqlite_database, "export", "cells", "--out", str(exported)).exit_code == 0
+    assert pyogrio.read_info(exported)["geometry_type"] == "MultiPolygon"  # as GIS tools write them
+    done = gridwatch(sqlite_database, "import", "cell", str(exported), "--dry-run")
+    assert done.exit_code == 0, done.output
+    assert "multipart" not in done.output and "findings" not in done.output
+    assert "dry run: nothing written" in done.output

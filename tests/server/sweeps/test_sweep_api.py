@@ -121,6 +121,12 @@ def test_outcomes_feed_back_into_subjects_and_incidents(api: Api) -> None:
     clean, case = route[0], route[1]
     early = post(api, f"/sweeps/{out['id']}/outcomes", {"stop": "subject:nope", "outcome": "nothing_found"})
     assert early.status_code == 409 and "no stop subject:nope" in early.json()["detail"]
+    # The sweep is next Tuesday: nothing can have been found there yet.
+    ahead = post(api, f"/sweeps/{out['id']}/outcomes", {"stop": clean, "outcome": "nothing_found"})
+    assert ahead.status_code == 409, ahead.text
+    assert f"the sweep of {DAY} has not happened yet" in ahead.json()["detail"]
+    assert f"{DAY} 的检查尚未进行" in ahead.json()["detail_zh"]
+    api.clock.advance(days=7)  # the Tuesday of the sweep
     with Session(api.runtime.engine) as session:
         before = {s.id: s.risk for s in session.exec(select(SubjectRow)).all()}
     ok = post(
@@ -301,3 +307,25 @@ def test_bad_edits_and_unknown_plans(api: Api) -> None:
         assert post(api, f"{base}/publish", body, "admin").status_code == 400
     bad_outcome = post(api, f"{base}/outcomes", {"stop": "x", "outcome": "fined"}, "admin")
     assert bad_outcome.status_code == 400
+
+
+def test_an_officer_is_published_on_one_plan_a_day(api: Api) -> None:
+    first = planned(api)
+    assert post(api, f"/sweeps/{first['id']}/publish", {"revision": first["revision"]}).status_code == 200
+    # A second plan for the same Tuesday draws on the same officers.
+    second = planned(api)
+    booked = {o for t in first["plan"]["teams"] for o in t["officers"]}
+    again = {o for t in second["plan"]["teams"] for o in t["officers"]}
+    assert booked & again
+    refused = post(api, f"/sweeps/{second['id']}/publish", {"revision": second["revision"]})
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "sweep_refused"
+    assert f"already on published plan {first['id']} for {DAY}" in problem["detail"]
+    assert f"已在 {DAY} 的已发布计划 {first['id']} 中" in problem["detail_zh"]
+    assert all(o in problem["detail"] for o in sorted(booked & again))
+    listed = api.client.get(f"/sweeps/{second['id']}", headers=api.auth("duty_a")).json()
+    assert listed["status"] == "draft"  # nothing was published
+    # Another Tuesday is another day.
+    later = planned(api, date="2026-06-30")
+    assert post(api, f"/sweeps/{later['id']}/publish", {"revision": later["revision"]}).status_code == 200

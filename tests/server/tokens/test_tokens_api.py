@@ -89,8 +89,10 @@ def test_an_admin_lists_and_revokes_its_own_countys_tokens_only(api: Api) -> Non
 )
 def test_a_scope_must_name_what_is_loaded_here(api: Api, role: Role, scope: str, said: str) -> None:
     with Session(api.runtime.engine) as session:
-        with pytest.raises(ScopeError, match=said):
+        with pytest.raises(ScopeError, match=said) as caught:
             create_token(session, role, scope)
+        assert scope.split(":", 1)[1] in caught.value.message_zh
+        assert caught.value.message_zh.startswith(("本系统未载入", "没有"))
         # A token made before its place went (or written by hand) is refused as soon as it is used.
         session.add(TokenRow(digest=digest("gw_orphan"), role=role.value, scope=scope, created_at=START))
         session.commit()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from tests.support.api import Api, LiveServer
@@ -143,7 +144,7 @@ def test_sse_stream_resumes_from_last_event_id(api: Api, live: str) -> None:
     for i in range(3):
         api.report(n=i)
     ids = [str(e["id"]) for e in api.client.get("/events", headers=api.auth("duty_a")).json()["events"]]
-    assert read_ids(f"{live}/events/stream", api.auth("duty_a"), 3) == ids
+    assert read_ids(f"{live}/events/stream?after=0", api.auth("duty_a"), 3) == ids
     # Reconnecting after the first event gets the rest, then a change made while disconnected.
     later = api.report(n=5).json()["incident"]["id"]
     resumed = read_ids(f"{live}/events/stream", api.auth("duty_a") | {"Last-Event-ID": ids[0]}, 3)
@@ -158,7 +159,19 @@ def test_sse_stream_filters_by_scope(api: Api, live: str) -> None:
     mine = api.report().json()["incident"]["id"]
     events = api.client.get("/events", headers=api.auth("duty_a")).json()["events"]
     assert [e["incident"] for e in events] == [mine]
-    assert read_ids(f"{live}/events/stream", api.auth("duty_a"), 1) == [str(events[0]["id"])]
+    assert read_ids(f"{live}/events/stream?after=0", api.auth("duty_a"), 1) == [str(events[0]["id"])]
+
+
+def test_sse_stream_starts_live(api: Api, live: str) -> None:
+    """Without a cursor the stream holds only what happens after it opened, not the history."""
+    for i in range(3):
+        api.report(n=i)
+    with httpx.stream("GET", f"{live}/events/stream", headers=api.auth("duty_a"), timeout=10) as stream:
+        # The answer has begun: the stream's starting point is fixed.
+        assert stream.status_code == 200
+        later = api.report(n=5).json()["incident"]["id"]
+        first = next(line for line in stream.iter_lines() if line.startswith("data: "))
+    assert msgspec.json.decode(first[len("data: ") :])["incident"] == later
 
 
 def test_stream_refuses_without_token(live: str) -> None:

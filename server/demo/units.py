@@ -1,0 +1,139 @@
+"""Simulated unit officers for the demo: each unit signs what is dispatched to it, handles it and
+reports in when a whistle calls it, after plausible delays, as its own officer would: through the
+platform's HTTP routes with a unit token, never by writing rows.
+
+They work on what comes in while they are on duty; the backlog the history left (some of it past
+its deadline) stays for the duty officer to chase, so the board has overdue incidents at any hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from server.auth import Role, create_token
+from server.db.tables import UnitRow
+
+# Seconds from first seeing an incident dispatched to signing it, and from signing to handling.
+SIGN_DELAY = (20.0, 90.0)
+HANDLE_DELAY = (40.0, 150.0)
+REPORT_IN_DELAY = (30.0, 120.0)
+PAGE = 500
+TOKEN_DAYS = 7
+
+
+class Response(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+    def json(self) -> Any: ...
+
+
+class Http(Protocol):
+    """What the desk needs of an HTTP client (httpx.Client, or Litestar's TestClient in tests)."""
+
+    def get(self, url: str, *, params: Any = None, headers: Any = None) -> Any: ...
+
+    def post(self, url: str, *, json: Any = None, params: Any = None, headers: Any = None) -> Any: ...
+
+
+def unit_tokens(session: Session, county: str, now: dt.datetime) -> dict[str, str]:
+    """A short-lived token for every unit of the county, for its simulated officer."""
+    units = session.exec(
+        select(UnitRow.id)
+        .where(or_(col(UnitRow.id).startswith(county), col(UnitRow.township).startswith(county)))
+        .order_by(col(UnitRow.id))
+    ).all()
+    expires = now + dt.timedelta(days=TOKEN_DAYS)
+    return {
+        unit: create_token(session, Role.UNIT, f"unit:{unit}", label="demo-unit", expires=expires, now=now)
+        for unit in units
+    }
+
+
+class UnitDesk:
+    def __init__(
+        self,
+        http: Http,
+        reader_token: str,
+        tokens: dict[str, str],
+        clock: Callable[[], dt.datetime],
+        *,
+        seed: int = 1,
+    ) -> None:
+        self.http = http
+        self.reader = {"Authorization": f"Bearer {reader_token}"}
+        self.tokens = tokens
+        self.clock = clock
+        self.seed = seed
+        self.on_duty_since = clock()
+        # When each (incident or whistle call, state) was first seen: the delay runs from there.
+        self.seen: dict[tuple[str, str], dt.datetime] = {}
+        self.done: Counter[str] = Counter()
+
+    def _due(self, key: str, state: str, delay: tuple[float, float], now: dt.datetime) -> bool:
+        first = self.seen.setdefault((key, state), now)
+        wait = random.Random(f"{self.seed}:{key}:{state}").uniform(*delay)
+        return now >= first + dt.timedelta(seconds=wait)
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            answer = self.http.get(
+                path, params={**params, "limit": PAGE, "offset": offset}, headers=self.reader
+            )
+            if answer.status_code != 200:
+                return
+            page = answer.json()
+            yield from page["items"]
+            offset += PAGE
+            if offset >= page["total"]:
+                return
+
+    def _as(self, unit: str) -> dict[str, str] | None:
+        token = self.tokens.get(unit)
+        return None if token is None else {"Authorization": f"Bearer {token}"}
+
+    def step(self) -> None:
+        """Do whatever has come due since the last step."""
+        now = self.clock()
+        since = self.on_duty_since
+        for incident in self._pages(
+            "/incidents", {"status": ["dispatched", "signed", "reopened"], "from": since.isoformat()}
+        ):
+            state, unit = incident["state"], incident["lead"]
+            headers = self._as(unit or "")
+            if headers is None:
+                continue
+            action, delay = ("sign", SIGN_DELAY) if state == "dispatched" else ("handle", HANDLE_DELAY)
+            if self._due(incident["id"], state, delay, now):
+                answer = self.http.post(
+                    f"/incidents/{incident['id']}/actions/{action}", json={}, headers=headers
+                )
+                if answer.status_code == 200:
+                    self.done[action] += 1
+        for whistle in self._pages("/whistles", {"open": "true"}):
+            if dt.datetime.fromisoformat(whistle["opened_at"]) < since:
+                continue
+            for call in whistle["calls"]:
+                headers = self._as(call["unit"])
+                key = f"{whistle['id']}:{call['unit']}"
+                if call["reported_at"] is None and headers and self._due(key, "called", REPORT_IN_DELAY, now):
+                    answer = self.http.post(f"/whistles/{whistle['id']}/report-in", headers=headers)
+                    if answer.status_code == 200:
+                        self.done["report_in"] += 1
+
+    def run(self, stop: threading.Event, every: float = 5.0) -> None:
+        """Step until stopped; a failed request is tried again at the next step."""
+        while not stop.wait(every):
+            try:
+                self.step()
+            except Exception:  # the server may be restarting: the desk goes on at the next step
+                continue
