@@ -14,7 +14,7 @@ from geodata.coords import to_wgs84
 from grid.intake import Intake
 from grid.patrols import Patrols
 from server.db import migrate as db_migrate
-from server.db.engine import make_engine
+from server.db.engine import is_outage, make_engine
 from server.field.store import SqlRejects, SqlRoster
 from server.incidents.store import SqlIntakeStore
 from server.ops.metrics import Metrics
@@ -57,7 +57,11 @@ class Runtime:
     def field_ingest(self, roster: SqlRoster | None = None) -> Ingest:
         """The MQTT side's pipeline: reports and alerts into the intake, pings into patrols."""
         return Ingest(
-            self.intake, self.patrols, roster or SqlRoster(self.engine), SqlRejects(self.engine, self.clock)
+            self.intake,
+            self.patrols,
+            roster or SqlRoster(self.engine),
+            SqlRejects(self.engine, self.clock),
+            outage=is_outage,
         )
 
 

@@ -135,12 +135,16 @@ class Ingest:
         roster: Roster,
         rejects: RejectSink,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        outage: Callable[[Exception], bool] = lambda exc: False,
     ) -> None:
         self.intake = intake
         self.patrols = patrols
         self.roster = roster
         self.rejects = rejects
         self.new_id = new_id
+        # Whether an error says the store is away (try the batch again later) rather than that a
+        # message is bad: a good report must never be refused because the database restarted.
+        self.outage = outage
         # OwnTracks phones that were sent their worker's regions by this process.
         self.regions_sent: set[tuple[str, str]] = set()
 
@@ -333,7 +337,7 @@ class Ingest:
 
 
 class _Unavailable(Exception):
-    """Not even a reject could be written: the database is away, not the message at fault."""
+    """The store is away (an outage, or not even a reject could be written): not the message at fault."""
 
 
 def _confirmed(info: mqtt.MQTTMessageInfo) -> bool:
@@ -493,11 +497,13 @@ class MqttIngest:
     def _take(self, arrivals: list[tuple[mqtt.MQTTMessage, float]]) -> None:
         """Commit and answer a batch. A batch that fails is split down to the single message; a
         single message that fails twice is kept as a reject and refused, so one bad message never
-        holds back the others. _Unavailable when even that cannot be written."""
+        holds back the others. _Unavailable when the store is away, or even a reject cannot be
+        written."""
         incoming = [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m, _ in arrivals]
         try:
             answers = self.ingest.handle_many(incoming)
         except Exception as exc:
+            self._unless_outage(exc)
             if len(arrivals) > 1:
                 half = len(arrivals) // 2
                 self._take(arrivals[:half])
@@ -505,9 +511,14 @@ class MqttIngest:
                 return
             try:
                 answers = self.ingest.handle_many(incoming)  # once more: the error may have been passing
-            except Exception:
+            except Exception as again:
+                self._unless_outage(again)
                 answers = [self._poison(incoming[0], exc)]
         self._answer(arrivals, answers)
+
+    def _unless_outage(self, exc: Exception) -> None:
+        if self.ingest.outage(exc):
+            raise _Unavailable from exc
 
     def _poison(self, message: Incoming, exc: Exception) -> Answer | None:
         log.error("message on %s could not be taken; kept as a reject", message.topic, exc_info=exc)
