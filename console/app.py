@@ -185,7 +185,9 @@ class GridwatchConsole(App[None]):
                 io.BytesIO(content), save_filename=name, open_method="browser", mime_type=mime, name="photo"
             )
             return
-        folder = self.downloads or Path(tempfile.gettempdir()) / "gridwatch-photos"
+        if self.downloads is None:  # private to this user and session (0700), not a shared /tmp name
+            self.downloads = Path(tempfile.mkdtemp(prefix="gridwatch-photos-"))
+        folder = self.downloads
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name  # named by its content hash: the same photo is the same file
         path.write_bytes(content)

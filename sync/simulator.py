@@ -150,6 +150,20 @@ class Tally:
         }
 
 
+def point_in(cell: BaseGeometry, rng: np.random.Generator) -> tuple[float, float]:
+    """A random point inside a cell, drawn a few at a time; its representative point if the cell is
+    a sliver that random draws keep missing."""
+    minx, miny, maxx, maxy = cell.bounds
+    for _ in range(50):
+        xs, ys = rng.uniform(minx, maxx, 8), rng.uniform(miny, maxy, 8)
+        inside = shapely.contains_xy(cell, xs, ys)
+        if inside.any():
+            i = int(np.argmax(inside))
+            return float(xs[i]), float(ys[i])
+    point = cell.representative_point()
+    return point.x, point.y
+
+
 class FieldSimulator:
     def __init__(
         self,
@@ -244,11 +258,7 @@ class FieldSimulator:
                 self.tally.latencies.append(time.monotonic() - kept.first_sent)
 
     def _point(self, cell: BaseGeometry) -> tuple[float, float]:
-        minx, miny, maxx, maxy = cell.bounds
-        while True:
-            x, y = self.rng.uniform(minx, maxx), self.rng.uniform(miny, maxy)
-            if cell.contains(shapely.Point(x, y)):
-                return float(x), float(y)
+        return point_in(cell, self.rng)
 
     def _category(self) -> str:
         pool = URGENT if self.rng.random() < self.urgent_share else EVERYDAY

@@ -110,7 +110,7 @@ def demo(
     from sqlmodel import Session
 
     from server.demo.ports import refusal
-    from server.demo.units import UnitDesk, unit_tokens
+    from server.demo.units import UnitDesk, retire_unit_tokens, unit_tokens
     from server.reference.service import first_county_code
 
     runtime = context.runtime()
@@ -178,6 +178,8 @@ def demo(
             _run_console(url, token, lang, web, web_port)
         finally:
             off_duty.set()
+            with Session(runtime.engine) as session:
+                retire_unit_tokens(session, tokens)
             for child in reversed(children):
                 child.terminate()
             for child in children:

@@ -51,13 +51,12 @@ from server.incidents.store import (
     state_columns,
     unit_values,
 )
-from sync.simulator import EVERYDAY, FIELD_TEXTS, URGENT
+from sync.simulator import EVERYDAY, FIELD_TEXTS, URGENT, URGENT_SHARE, point_in
 
 S = IncidentState
 MONTHS = 14
 # Reports a day on a working day and on a rest day, county-wide.
 PER_WORKDAY, PER_RESTDAY = 26, 10
-URGENT_SHARE = 0.04
 HOTLINE_SHARE = 0.12
 # Shares of what happens to a report; each is a decision a person made.
 REJECT, DUPLICATE, RETURN, REROUTE, REWORK, SUSPEND, WHISTLE, STUCK = (
@@ -241,17 +240,7 @@ class HistoryBuilder:
     # -- one incident -------------------------------------------------------------------------------
 
     def _point(self, cell: str) -> tuple[float, float]:
-        shape = self.shapes[cell]
-        minx, miny, maxx, maxy = shape.bounds
-        for _ in range(50):
-            xs = self.rng.uniform(minx, maxx, 8)
-            ys = self.rng.uniform(miny, maxy, 8)
-            inside = shapely.contains_xy(shape, xs, ys)
-            if inside.any():
-                i = int(np.argmax(inside))
-                return float(xs[i]), float(ys[i])
-        point = shape.representative_point()
-        return point.x, point.y
+        return point_in(self.shapes[cell], self.rng)
 
     def _report(self, at: dt.datetime, cell: str | None = None, category: str | None = None) -> _Story | None:
         cell = cell or self.cells[int(self.rng.integers(len(self.cells)))]

@@ -9,6 +9,7 @@ its deadline) stays for the duty officer to chase, so the board has overdue inci
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import threading
 from collections import Counter
@@ -18,8 +19,10 @@ from typing import Any, Protocol
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from server.auth import Role, create_token
-from server.db.tables import UnitRow
+from server.auth import Role, create_token, digest, revoke_token
+from server.db.tables import TokenRow, UnitRow
+
+log = logging.getLogger(__name__)
 
 # Seconds from first seeing an incident dispatched to signing it, and from signing to handling.
 SIGN_DELAY = (20.0, 90.0)
@@ -56,6 +59,13 @@ def unit_tokens(session: Session, county: str, now: dt.datetime) -> dict[str, st
         unit: create_token(session, Role.UNIT, f"unit:{unit}", label="demo-unit", expires=expires, now=now)
         for unit in units
     }
+
+
+def retire_unit_tokens(session: Session, tokens: dict[str, str]) -> None:
+    """Revoke the desk's tokens when the demo stops: none is left valid behind it."""
+    digests = [digest(t) for t in tokens.values()]
+    for row in session.exec(select(TokenRow).where(col(TokenRow.digest).in_(digests))).all():
+        revoke_token(session, row)
 
 
 class UnitDesk:
@@ -136,4 +146,5 @@ class UnitDesk:
             try:
                 self.step()
             except Exception:  # the server may be restarting: the desk goes on at the next step
+                log.warning("the simulated units' step failed; trying again", exc_info=True)
                 continue

@@ -34,7 +34,7 @@ from server.incidents.service import IncidentFilter, IncidentService
 from server.runtime import Runtime
 
 REPORTERS = (Role.ADMIN, Role.DUTY, Role.WORKER)
-MEANINGS = {
+OPEN311_MEANINGS = {
     400: ("the request is malformed or refused", "请求有误或被拒绝"),
     403: (
         "api_key is missing or refused, or your role or scope does not allow this",
@@ -57,7 +57,7 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
             list[Open311Problem],
-            description=" / ".join(MEANINGS[status]),
+            description=" / ".join(OPEN311_MEANINGS[status]),
             generate_examples=False,
         )
         for status in sorted({400, 403, *statuses})

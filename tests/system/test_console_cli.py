@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -71,6 +72,12 @@ def test_demo_runs_server_simulator_and_console_and_quitting_stops_them(tmp_path
     assert not listening(api) and not listening(mqtt)
     log = (tmp_path / "demo.log").read_text()
     assert "taking MQTT reports from the embedded broker" in log
+    # The simulated units' tokens end with the demo: none is left valid behind it.
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        units = db.execute(
+            "SELECT count(*), sum(revoked) FROM api_token WHERE label = 'demo-unit'"
+        ).fetchone()
+    assert units[0] > 0 and units[1] == units[0]
 
 
 def test_console_web_serves_the_console_to_a_browser() -> None:
