@@ -28,11 +28,9 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from geodata.synth import synthesize
+from bench.county import load_county
 from server.auth import Role, create_token
-from server.db import migrate
 from server.db.engine import make_engine
-from server.reference.service import load_dataset
 from tests.support.network import free_port, wait_answering
 
 # (method, path, JSON body or None)
@@ -40,12 +38,9 @@ Call = tuple[str, str, dict[str, Any] | None]
 
 
 def prepare(url: str) -> tuple[str, list[tuple[float, float]], list[str]]:
+    county = load_county(url)
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    county = synthesize(1)
     with Session(engine) as session:
-        load_dataset(session, county)
-        session.commit()
         token = create_token(session, Role.DUTY, f"county:{county.counties.records[0].code}", label="bench")
     engine.dispose()
     points = [(p.x, p.y) for p in (s.representative_point() for s in county.cells.shapes)]

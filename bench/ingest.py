@@ -25,11 +25,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, func, select
 
-from geodata.synth import synthesize
-from server.db import migrate
-from server.db.engine import make_engine
+from bench.county import load_county
 from server.db.tables import IncidentRow
-from server.reference.service import load_dataset
 from server.runtime import runtime_from
 from server.settings import Settings
 from sync.broker import BrokerAddress
@@ -86,12 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-bench-ingest-"))
     url = f"sqlite:///{folder / 'ingest.db'}"
-    county = synthesize(1)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        load_dataset(session, county)
-        session.commit()
+    county = load_county(url)
     runtime = runtime_from(Settings(database_url=url))
     worker_id = county.workers[0].id
     points = [(p.x, p.y) for p in (s.representative_point() for s in county.cells.shapes)]

@@ -45,12 +45,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlmodel import Session, func, select
 
+from bench.county import load_county
 from bench.ingest import wait_until
-from geodata.synth import synthesize
-from server.db import migrate
 from server.db.engine import make_engine
 from server.db.tables import IncidentRow
-from server.reference.service import load_dataset
 from tests.support.commands import start_ingest
 from tests.support.mosquitto import Broker, mosquitto
 
@@ -244,12 +242,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="gridwatch-bench-recovery-"))
     url = f"sqlite:///{folder / 'recovery.db'}"
-    county = synthesize(1)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        load_dataset(session, county)
-        session.commit()
+    county = load_county(url)
     worker_id = county.workers[0].id
     points = [(p.x, p.y) for p in (s.representative_point() for s in county.cells.shapes)]
 
@@ -287,6 +280,7 @@ def main() -> None:
         finally:
             worker.stop()
             phone.away()
+    engine = make_engine(url)
     with Session(engine) as session:
         stored = session.exec(select(func.count()).select_from(IncidentRow)).one()
     expected = sum(r[2] for r in restarts) + args.backlog * args.backlogs

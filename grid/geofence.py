@@ -46,6 +46,11 @@ class Location(msgspec.Struct, frozen=True, kw_only=True):
     index_version: int
 
     @property
+    def snapped_m(self) -> float | None:
+        """How far a snapped point was moved into its cell; None for a point found inside one."""
+        return self.distance_m if self.snapped else None
+
+    @property
     def unlocated(self) -> bool:
         return self.cell is None
 

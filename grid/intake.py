@@ -322,7 +322,7 @@ class Intake:
                 township_of(where.cell),
                 on,
                 where.cell,
-                snapped_m=where.distance_m if where.snapped else None,
+                snapped_m=where.snapped_m,
             )
         incident = domain.lifecycle.open(
             Incident(

@@ -258,7 +258,7 @@ class HistoryBuilder:
                 township,
                 at.date(),
                 where.cell,
-                snapped_m=where.distance_m if where.snapped else None,
+                snapped_m=where.snapped_m,
             )
         except DomainError:
             return None

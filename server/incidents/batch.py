@@ -91,7 +91,7 @@ class _BatchRouter:
                 township_of(where.cell),
                 on,
                 where.cell,
-                snapped_m=where.distance_m if where.snapped else None,
+                snapped_m=where.snapped_m,
             )
         return RouteDecision(
             id=request.id,
