@@ -19,6 +19,7 @@ COPY geodata geodata
 COPY sync sync
 COPY server server
 COPY console console
+COPY fieldapp fieldapp
 RUN uv sync --frozen --no-dev
 
 ENV PATH="/app/.venv/bin:$PATH" \

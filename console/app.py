@@ -31,6 +31,7 @@ from console.remote.stream import Connection, LiveStream
 from console.screens.board import BoardScreen
 from console.screens.kpis import KpisScreen
 from console.screens.map import MapScreen
+from console.screens.pairing import pair_phone
 from console.screens.patrols import PatrolsScreen
 from console.screens.sweep import SweepScreen
 from console.screens.whistles import WhistlesScreen
@@ -60,9 +61,13 @@ class GridwatchConsole(App[None]):
         lang: Lang,
         clock: Callable[[], dt.datetime] = utc_now,
         downloads: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        # What the command that launched the console wants the officer to see first (the demo's
+        # pairing links, which the console's screen would otherwise hide).
+        self.notice = notice
         self.downloads = downloads  # where photos are saved; None: a folder in the system's temp
         self.t = Texts(lang)
         self.clock = clock
@@ -75,6 +80,8 @@ class GridwatchConsole(App[None]):
         self.sub_title = self.t("conn.connecting")
         for n, name in enumerate(self.NAVIGATION, start=1):
             self.bind(str(n), f"go('{name}')", description=self.t(f"nav.{name}"))
+        # Off the footer, which is full at 150 columns: the keys panel (the palette's "Keys") names it.
+        self.bind("f2", "pair", description=self.t("key.pair"), show=False)
         self.bind("q", "quit", description=self.t("key.quit"))
         # Textual adds the palette's key with an English label; say it in the console's language.
         for key, bindings in self._bindings.key_to_bindings.items():
@@ -89,6 +96,8 @@ class GridwatchConsole(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.notice:
+            self.notify(self.notice, timeout=120)
         self.start()
 
     async def on_unmount(self) -> None:
@@ -162,6 +171,16 @@ class GridwatchConsole(App[None]):
         await self.switch_mode(name)
         while len(self.screen_stack) > 1:  # the screen itself, not an incident opened there earlier
             await self.pop_screen()
+
+    @work(exclusive=True, group="pair", exit_on_error=False)
+    async def action_pair(self) -> None:
+        """Pair a phone for a worker or a unit officer (F2, from any screen)."""
+        if not self.loaded:
+            self.notify(self.t("conn.not_loaded"), severity="warning")
+            return
+        if isinstance(self.screen, ModalScreen):  # a dialog is waiting for its answer
+            return
+        await pair_phone(self, self.client, self.directory, self.t)
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):

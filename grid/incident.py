@@ -103,6 +103,14 @@ class Clock(msgspec.Struct, frozen=True, kw_only=True):
     remaining: float | None = None
 
 
+class GpsFix(msgspec.Struct, frozen=True, kw_only=True):
+    """The phone's own GPS fix (WGS-84, accuracy in metres), kept when the reporter placed the point by hand."""
+
+    lon: float
+    lat: float
+    acc: float | None = None
+
+
 class Incident(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     source: Source
@@ -127,6 +135,8 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     rework_count: int = 0
     # An alert below its category's confidence threshold waits for a person's review (docs/domain.md#remote-enforcement-alerts).
     in_review: bool = False
+    # Set when the point was placed by hand: the GPS fix the phone had (docs/field-app.md).
+    gps_fix: GpsFix | None = None
 
     @property
     def township(self) -> str | None:
@@ -158,3 +168,5 @@ class FlowRecord(msgspec.Struct, frozen=True, kw_only=True):
     # For an action that ends a timed stage: whether it came after the stage's deadline (the KPIs
     # count this, so it is fixed when it happens rather than recomputed from the calendar later).
     late: bool | None = None
+    # Photos the actor sent with the step (a handling report, a verification), as /media/ URLs.
+    media: tuple[str, ...] = ()

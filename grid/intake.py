@@ -22,7 +22,7 @@ from grid.domain import Domain
 from grid.duplicates import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, probable_duplicate
 from grid.errors import DomainError
 from grid.geo import degrees_covering
-from grid.incident import FlowRecord, Incident, IncidentState, Source
+from grid.incident import FlowRecord, GpsFix, Incident, IncidentState, Source
 from grid.places import township_of
 
 # Reports this far beyond the cells' envelope are wrong coordinates, not an unlocated incident.
@@ -60,6 +60,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     urgent: bool = False
     # Alerts only: the camera's or sensor's confidence in [0, 1].
     confidence: float | None = None
+    # A point placed by hand: the phone's own fix, kept beside it.
+    gps_fix: GpsFix | None = None
 
 
 class IntakeOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,11 +172,37 @@ def check_report(report: Report, domain: Domain, now: dt.datetime) -> None:
         raise _refuse("confidence must be a number in [0, 1]", "置信度必须是 0 到 1 之间的数", "confidence")
     if len(report.text) > MAX_TEXT:
         raise _refuse(f"text longer than {MAX_TEXT} characters", f"描述超过 {MAX_TEXT} 字", "text")
-    if len(report.media) > MAX_MEDIA or any(
-        not m.startswith(("https://", "http://", "/media/")) for m in report.media
-    ):
-        raise _refuse(f"media must be at most {MAX_MEDIA} URLs", f"媒体最多 {MAX_MEDIA} 个链接", "media")
+    check_media(report.media)
+    if report.gps_fix is not None:
+        _check_gps_fix(report.gps_fix)
     domain.catalog.category(report.category)  # UnknownCategory names it
+
+
+def check_media(media: Sequence[str]) -> None:
+    """What a report (or a step of the loop) may carry: a few links, to the platform's /media/ or the web."""
+    if len(media) > MAX_MEDIA:
+        raise _refuse(f"media must be at most {MAX_MEDIA} URLs", f"媒体最多 {MAX_MEDIA} 个链接", "media")
+    if any(not m.startswith(("https://", "http://", "/media/")) for m in media):
+        raise _refuse(
+            "each media item must be a /media/ URL (from POST /media) or an http(s) link",
+            "每个媒体须为 POST /media 返回的 /media/ 链接或 http(s) 链接",
+            "media",
+        )
+
+
+def _check_gps_fix(fix: GpsFix) -> None:
+    if not (math.isfinite(fix.lon) and math.isfinite(fix.lat)) or not (
+        -180.0 <= fix.lon <= 180.0 and -90.0 <= fix.lat <= 90.0
+    ):
+        raise _refuse(
+            f"gps_fix coordinates out of range: {fix.lon}, {fix.lat}", "gps_fix 的经纬度超出范围", "gps_fix"
+        )
+    if fix.acc is not None and not (math.isfinite(fix.acc) and fix.acc >= 0):
+        raise _refuse(
+            "gps_fix acc must be a non-negative number of metres",
+            "gps_fix 的定位精度必须为非负米数",
+            "gps_fix",
+        )
 
 
 def _outside_county(domain: Domain, lon: float, lat: float) -> bool:
@@ -342,6 +370,7 @@ class Intake:
                 subject=report.subject,
                 assignment=assignment,
                 in_review=self._in_review(report, category),
+                gps_fix=report.gps_fix,
             )
         )
         candidates = [*nearby, *(a.outcome.incident for a in batch if a.merge_into is None)]

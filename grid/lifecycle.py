@@ -137,6 +137,7 @@ class Lifecycle:
         at: dt.datetime,
         reason: str | None = None,
         duplicate_of: str | None = None,
+        media: tuple[str, ...] = (),
     ) -> tuple[Incident, FlowRecord]:
         rule = RULES.get(action)
         if rule is None:
@@ -198,6 +199,7 @@ class Lifecycle:
             unit=lead,
             duplicate_of=duplicate_of,
             late=late,
+            media=media,
         )
         return msgspec.structs.replace(incident, state=target, **changes), record
 

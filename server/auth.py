@@ -139,7 +139,10 @@ def create_token(
     label: str = "",
     expires: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    *,
+    commit: bool = True,
 ) -> str:
+    """A new token; with commit=False it joins the caller's transaction (a pairing's claim)."""
     resolve(session, role, scope)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
@@ -152,7 +155,8 @@ def create_token(
             expires_at=expires,
         )
     )
-    session.commit()
+    if commit:
+        session.commit()
     return token
 
 

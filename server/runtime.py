@@ -14,7 +14,7 @@ from geodata.coords import to_wgs84
 from grid.intake import Intake
 from grid.patrols import Patrols
 from server.db import migrate as db_migrate
-from server.db.engine import is_outage, make_engine
+from server.db.engine import OutageCheck, make_engine
 from server.field.store import SqlRejects, SqlRoster
 from server.incidents.store import SqlIntakeStore
 from server.ops.metrics import Metrics
@@ -61,7 +61,7 @@ class Runtime:
             self.patrols,
             roster or SqlRoster(self.engine),
             SqlRejects(self.engine, self.clock),
-            outage=is_outage,
+            outage=OutageCheck(self.engine),
         )
 
 

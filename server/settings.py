@@ -80,6 +80,12 @@ class Settings:
     # json: one JSON object per line (for a log collector); text: for a person at a terminal.
     log_format: str = field(default_factory=lambda: _choice("LOG_FORMAT", "text", LOG_FORMATS))
     log_level: str = field(default_factory=lambda: _choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True))
+    # The address phones reach this server at, for pairing links and QR codes (https://grid.example.cn);
+    # empty: the address the request that made the pairing came to.
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", "").strip().rstrip("/"))
+    # The field app's map background: a county's own tile server ({z}/{x}/{y}, e.g. 天地图 with its
+    # key); empty: cells drawn as vectors on a plain background, nothing fetched from outside.
+    tile_url: str = field(default_factory=lambda: _env("TILE_URL", "").strip())
     # How long a stopping process may take to finish its batch and its open requests.
     shutdown_seconds: int = field(default_factory=lambda: _number("SHUTDOWN_SECONDS", 10, 1))
 

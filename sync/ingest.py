@@ -53,6 +53,8 @@ BATCH_WAIT_SECONDS = 0.02
 RECEIVE_MAXIMUM = 1000
 # After a failed batch, wait this long before reconnecting for redelivery.
 RETRY_SECONDS = 1.0
+# How many times a message that fails by itself, with the store there, is tried before it is refused.
+ATTEMPTS = 3
 # MQTT 5's reason when another client logs in with this one's id. Mosquitto 2.0 closes the socket
 # without it, so there a takeover shows as a disconnect every second or two.
 SESSION_TAKEN_OVER = 142
@@ -143,7 +145,8 @@ class Ingest:
         self.rejects = rejects
         self.new_id = new_id
         # Whether an error says the store is away (try the batch again later) rather than that a
-        # message is bad: a good report must never be refused because the database restarted.
+        # message is bad: a good report must never be refused because the database restarted, nor
+        # may a message the database keeps refusing while it answers hold the intake forever.
         self.outage = outage
         # OwnTracks phones that were sent their worker's regions by this process.
         self.regions_sent: set[tuple[str, str]] = set()
@@ -496,8 +499,8 @@ class MqttIngest:
 
     def _take(self, arrivals: list[tuple[mqtt.MQTTMessage, float]]) -> None:
         """Commit and answer a batch. A batch that fails is split down to the single message; a
-        single message that fails twice is kept as a reject and refused, so one bad message never
-        holds back the others. _Unavailable when the store is away, or even a reject cannot be
+        single message that fails ATTEMPTS times is kept as a reject and refused, so one bad message
+        never holds back the others. _Unavailable when the store is away, or even a reject cannot be
         written."""
         incoming = [Incoming(m.topic, bytes(m.payload), bool(m.dup)) for m, _ in arrivals]
         try:
@@ -509,12 +512,21 @@ class MqttIngest:
                 self._take(arrivals[:half])
                 self._take(arrivals[half:])
                 return
-            try:
-                answers = self.ingest.handle_many(incoming)  # once more: the error may have been passing
-            except Exception as again:
-                self._unless_outage(again)
-                answers = [self._poison(incoming[0], exc)]
+            answers = [self._alone(incoming[0], exc)]
         self._answer(arrivals, answers)
+
+    def _alone(self, message: Incoming, failure: Exception) -> Answer | None:
+        """The answer to a message that failed by itself with the store there: it is tried again (a
+        failure may have been passing), then refused."""
+        for _ in range(1, ATTEMPTS):
+            try:
+                [answer] = self.ingest.handle_many([message])
+            except Exception as exc:
+                self._unless_outage(exc)
+                failure = exc
+            else:
+                return answer
+        return self._poison(message, failure)
 
     def _unless_outage(self, exc: Exception) -> None:
         if self.ingest.outage(exc):
@@ -522,10 +534,10 @@ class MqttIngest:
 
     def _poison(self, message: Incoming, exc: Exception) -> Answer | None:
         log.error("message on %s could not be taken; kept as a reject", message.topic, exc_info=exc)
+        # The class of what the store raised names the failure without its statement or values.
+        cause = type(exc.__cause__ or exc).__name__
         try:
-            return self.ingest.reject(
-                message, f"the platform could not store this message ({type(exc).__name__})"
-            )
+            return self.ingest.reject(message, f"the platform could not store this message ({cause})")
         except Exception as again:
             raise _Unavailable from again
 

@@ -19,6 +19,7 @@ from console.remote.models import (
     KpiDefinitionView,
     KpiView,
     OfficerView,
+    PairingView,
     PresenceView,
     Problem,
     SweepSummaryView,
@@ -155,6 +156,11 @@ class ServerClient:
     async def rate(self, whistle_id: str, unit: str, rating: int) -> WhistleView:
         body = {"unit": unit, "rating": rating}
         return await self._call("POST", f"/whistles/{whistle_id}/rate", WhistleView, json=body)
+
+    # --- phones ---
+    async def pair(self, role: str, ident: str, minutes: int) -> PairingView:
+        """A one-time code for a worker's or a unit's phone (role "worker" or "unit")."""
+        return await self._call("POST", "/pairings", PairingView, json={role: ident, "minutes": minutes})
 
     # --- sweeps ---
     async def latest_sweep(self) -> SweepView | None:

@@ -90,6 +90,18 @@ class CallView(msgspec.Struct):
     rating: int | None
 
 
+class PairingView(msgspec.Struct):
+    """What POST /pairings answers, as the console shows it: the code is shown once."""
+
+    id: int
+    code: str
+    link: str
+    role: str
+    scope: str
+    name: str
+    expires_at: dt.datetime
+
+
 class WhistleView(msgspec.Struct):
     id: str
     incident: str

@@ -9,6 +9,7 @@ from litestar.middleware.base import DefineMiddleware
 
 from server.api.deps import provide_incidents, provide_principal, provide_runtime, provide_session
 from server.api.docs import ArrayLikeStructs, asset_routers, openapi_config
+from server.api.fieldapp import field_app_compression, field_app_router, front_door
 from server.api.problems import HANDLERS
 from server.api.schemas import JsonRequest
 from server.api.security import PUBLIC_PATHS, BearerAuth
@@ -19,10 +20,12 @@ from server.incidents.open311 import Open311Controller
 from server.kpis.controller import KpiController
 from server.media.controller import MediaController
 from server.ops.controller import SystemController
+from server.pairings.controller import PairingController
 from server.patrols.controller import PatrolController
 from server.reference.controller import ReferenceController
 from server.runtime import Runtime
 from server.sweeps.controller import SweepController
+from server.tasks.controller import TaskController
 from server.tokens.controller import TokenController
 from server.whistles.controller import WhistleController
 
@@ -42,7 +45,11 @@ def create_app(runtime: Runtime) -> Litestar:
             PatrolController,
             ReferenceController,
             TokenController,
+            PairingController,
+            TaskController,
             *asset_routers(),
+            field_app_router(),
+            front_door,
         ],
         state=State({"runtime": runtime}),
         dependencies={
@@ -60,4 +67,5 @@ def create_app(runtime: Runtime) -> Litestar:
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=openapi_config(),
         plugins=[ArrayLikeStructs()],
+        compression_config=field_app_compression(),
     )

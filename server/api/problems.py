@@ -27,6 +27,7 @@ from grid.errors import (
 from grid.intake import IntakeRefused
 from grid.sweep.plan import SweepRefused
 from server.media.store import MediaRefused
+from server.pairings.store import PairingExpired, PairingRefused
 
 PROBLEM = "application/problem+json"
 # What the HTTP layer's own refusals mean, in Chinese; their English detail (which names the field,
@@ -64,12 +65,14 @@ MEANINGS = {
     403: "your role or scope does not allow this",
     404: "not found (or not in this county)",
     409: "the current state does not allow this (the incident's, the sweep's or the officer's)",
+    410: "gone: what was asked for has expired (a pairing code)",
     413: "the body is too large",
     422: "well-formed, but refused by a rule (an unknown code, a place outside the county, …)",
 }
 MEANINGS_ZH = {
     **STATUS_ZH,
     409: "当前状态不允许此操作",
+    410: "已失效：所请求的内容已过期（如配对码）",
     422: "格式正确，但不符合业务规则（代码不存在、地点不在本县等）",
 }
 
@@ -110,6 +113,8 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     DutyAdmissionRefused: 409,
     IntakeRefused: 422,
     MediaRefused: 422,
+    PairingRefused: 422,
+    PairingExpired: 410,
     UnknownCategory: 422,
     RoutingError: 422,
     InvalidCode: 422,

@@ -15,8 +15,10 @@ from grid.places import COUNTY_DIGITS
 from server.auth import Principal, Role, TokenRejected, authenticate
 from server.runtime import Runtime
 
-# Open311 clients send api_key as the spec says; its handlers authenticate it themselves.
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/open311/"]
+# Open311 clients send api_key as the spec says; its handlers authenticate it themselves. The field
+# app's files carry no secret (the phone holds its token), and a phone claims its pairing before it
+# has one.
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/open311/", "^/$", "^/field(/|$)", "^/pairings/claim$"]
 
 
 class BearerAuth(AbstractAuthenticationMiddleware):

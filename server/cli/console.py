@@ -46,7 +46,9 @@ def console(url: str | None, token: str, lang: str | None, web: bool, web_port: 
     _run_console(url or f"http://{settings.host}:{settings.port}", token, lang, web, web_port)
 
 
-def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: int) -> None:
+def _run_console(
+    url: str, token: str, lang: str | None, web: bool, web_port: int, notice: str | None = None
+) -> None:
     from console.i18n import Lang, default_lang
     from console.remote.client import ServerClient
 
@@ -65,7 +67,7 @@ def _run_console(url: str, token: str, lang: str | None, web: bool, web_port: in
         return
     from console.app import GridwatchConsole
 
-    app = GridwatchConsole(ServerClient(url, token), cast("Lang", chosen))
+    app = GridwatchConsole(ServerClient(url, token), cast("Lang", chosen), notice=notice)
     app.run()
     if app.return_code:  # the console crashed (Textual printed why): say so to the shell
         sys.exit(app.return_code)
@@ -110,7 +112,7 @@ def demo(
     from sqlmodel import Session
 
     from server.demo.ports import refusal
-    from server.demo.units import UnitDesk, retire_unit_tokens, unit_tokens
+    from server.demo.units import UnitDesk, demo_phones, retire_phones, retire_unit_tokens, unit_tokens
     from server.reference.service import first_county_code
 
     runtime = context.runtime()
@@ -126,9 +128,13 @@ def demo(
         raise click.ClickException(refused)
     db_migrate.upgrade(runtime.engine)
     token, loaded = context.demo_county(runtime, seed, past=False)
-    with Session(runtime.engine) as session:
-        tokens = unit_tokens(session, first_county_code(session), runtime.clock())
     url = f"http://127.0.0.1:{api_port}"
+    with Session(runtime.engine) as session:
+        county = first_county_code(session)
+        phones = demo_phones(session, county, runtime.clock, settings.public_url or url)
+        # The paired unit's work is left to the person holding its phone.
+        left = [p.ident for p in phones]
+        tokens = unit_tokens(session, county, runtime.clock(), left_to_people=left)
     me = [sys.executable, "-m", "server.cli"]
     off_duty = threading.Event()
     with log_path.open("ab") as log:
@@ -175,11 +181,21 @@ def demo(
             desk = UnitDesk(httpx.Client(base_url=url, timeout=10), token, tokens, runtime.clock, seed=seed)
             threading.Thread(target=desk.run, args=(off_duty,), daemon=True, name="units").start()
             click.echo(f"server at {url}, field simulator at {rate}/s; logs in {log_path}", err=True)
-            _run_console(url, token, lang, web, web_port)
+            lines = []
+            for phone in phones:
+                who = "grid worker / 网格员" if phone.role.value == "worker" else "unit officer / 单位"
+                lines.append(
+                    f"field app / 现场端 — {who} {phone.name} ({phone.ident}): {phone.link}  code {phone.code}"
+                )
+            for line in lines:
+                click.echo(line, err=True)
+            # Also on the console's screen, which covers the terminal these lines went to.
+            _run_console(url, token, lang, web, web_port, notice="\n".join(lines))
         finally:
             off_duty.set()
             with Session(runtime.engine) as session:
                 retire_unit_tokens(session, tokens)
+                retire_phones(session, phones, runtime.clock)
             for child in reversed(children):
                 child.terminate()
             for child in children:

@@ -1,15 +1,21 @@
-"""`gridwatch token create | list | revoke`: API tokens."""
+"""`gridwatch token create | list | revoke | pair`: API tokens, and pairing codes for phones."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+from pathlib import Path
 
 import click
+import segno
 from sqlmodel import Session
 
 from grid.errors import NotFound
 from server.auth import Role, ScopeError, create_token, list_tokens, revoke_token, token_row
 from server.cli import context
+from server.pairings.schemas import MINUTES_DEFAULT, MINUTES_HIGH, MINUTES_LOW
+from server.pairings.service import PairingService, link, shown
+from server.pairings.store import PairingRefused
 
 
 @click.group()
@@ -63,3 +69,63 @@ def token_revoke(token_id: int) -> None:
             return
         revoke_token(session, row)
     click.echo(f"revoked token {token_id} ({row.role} {row.scope})")
+
+
+@token.command("pair")
+@click.option("--worker", "worker", default=None, help="The grid worker (网格员) whose phone is paired.")
+@click.option("--unit", "unit", default=None, help="The unit whose officer's phone is paired.")
+@click.option(
+    "--minutes",
+    type=click.IntRange(MINUTES_LOW, MINUTES_HIGH),
+    default=MINUTES_DEFAULT,
+    show_default=True,
+    help="How long the code may be claimed.",
+)
+@click.option("--label", default="", help="Whose phone, for the pairings list.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="The address phones reach the server at. Default: GRIDWATCH_PUBLIC_URL, else GRIDWATCH_HOST:GRIDWATCH_PORT.",
+)
+@click.option(
+    "--svg",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the QR code here.",
+)
+def token_pair(
+    worker: str | None, unit: str | None, minutes: int, label: str, base_url: str | None, svg: Path | None
+) -> None:
+    """A one-time pairing code for a worker's or unit officer's phone: the code, the link and its QR
+    code. The phone that opens the link (or types the code) gets a token of its own."""
+    if (worker is None) == (unit is None):
+        raise click.UsageError("name --worker ID or --unit ID, one of them\n请指定 --worker 或 --unit 之一")
+    runtime = context.runtime()
+    settings = runtime.settings
+    base = (base_url or settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"{base_url!r} is not an http(s) address like https://grid.example.cn\n"
+            f"{base_url!r} 不是 http(s) 地址，应形如 https://grid.example.cn",
+            param_hint="--base-url",
+        )
+    role, ident, hint = (
+        (Role.WORKER, worker, "--worker") if worker is not None else (Role.UNIT, unit, "--unit")
+    )
+    with Session(runtime.engine) as session:
+        service = PairingService(session, runtime.clock)
+        try:
+            target = service.target(role, ident or "")
+        except PairingRefused as exc:
+            raise click.BadParameter(f"{exc.message_en}\n{exc.message_zh}", param_hint=hint) from None
+        row, code = service.make(target, label, minutes, "cli")
+    made = link(base, code)
+    qr = segno.make(made, error="m")
+    if svg is not None:
+        qr.save(str(svg), kind="svg", scale=4)
+    drawn = io.StringIO()
+    qr.terminal(out=drawn, compact=True, border=2)
+    click.echo(drawn.getvalue(), nl=False)
+    click.echo(f"code / 配对码: {shown(code)}")
+    click.echo(f"link / 链接:   {made}")
+    click.echo(f"expires / 有效期至: {row.expires_at.isoformat(timespec='minutes')} ({role.value} {ident})")

@@ -207,6 +207,9 @@ class IncidentRow(SQLModel, table=True):
     text: str = ""
     media: list[str] = _json()
     subject: str | None = None
+    # A point the reporter placed by hand on the map: the phone's own GPS fix ({lon, lat, acc}, WGS-84),
+    # kept beside it; None when the point is the fix.
+    gps_fix: dict[str, float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     state: str = Field(index=True)
     lead_unit: str | None = Field(default=None, index=True)
     clock_stage: str | None = None
@@ -295,6 +298,8 @@ class FlowRow(SQLModel, table=True):
     from_unit: str | None = None
     duplicate_of: str | None = None
     late: bool | None = None
+    # Photos the actor sent with the step (a handling report, a verification), as /media/ names.
+    media: list[str] = _json()
 
 
 class EventRow(SQLModel, table=True):
@@ -335,6 +340,36 @@ class TokenRow(SQLModel, table=True):
     created_at: dt.datetime = _moment()
     expires_at: dt.datetime | None = _moment(default=None)
     revoked: bool = False
+
+
+class PairingRow(SQLModel, table=True):
+    """A one-time code a phone exchanges for its own token (docs/domain.md#the-field-app); only the
+    code's SHA-256 digest is kept, and the token it became once claimed."""
+
+    __tablename__ = "pairing"
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(unique=True, max_length=64)
+    role: str  # worker / unit
+    scope: str
+    label: str = ""
+    created_at: dt.datetime = _moment()
+    created_by: str
+    expires_at: dt.datetime = _moment()
+    claimed_at: dt.datetime | None = _moment(default=None)
+    token: int | None = Field(default=None, index=True)
+
+
+class TaskAnswerRow(SQLModel, table=True):
+    """A phone's answer to a task (sign, handle, return, verify, report in), kept under its client id
+    in the same transaction as the step it made, so the same answer sent again is the same answer."""
+
+    __tablename__ = "task_answer"
+    actor: str = Field(primary_key=True)
+    client_id: str = Field(primary_key=True)
+    kind: str
+    incident: str | None = Field(default=None, index=True)
+    whistle: str | None = None
+    at: dt.datetime = _moment()
 
 
 class WhistleRow(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """Simulated unit officers for the demo: each unit signs what is dispatched to it, handles it and
 reports in when a whistle calls it, after plausible delays, as its own officer would: through the
-platform's HTTP routes with a unit token, never by writing rows.
+platform's HTTP routes with a unit token, never by writing rows. One worker and one unit are left to
+a person instead, with a phone paired to each (the field app beside the console).
 
 They work on what comes in while they are on duty; the backlog the history left (some of it past
 its deadline) stays for the duty officer to chase, so the board has overdue incidents at any hour.
@@ -13,14 +14,16 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from server.auth import Role, create_token, digest, revoke_token
-from server.db.tables import TokenRow, UnitRow
+from server.db.tables import PairingRow, TokenRow, TownshipRow, UnitRow, WorkerRow
+from server.pairings.service import PairingService, link, shown
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ HANDLE_DELAY = (40.0, 150.0)
 REPORT_IN_DELAY = (30.0, 120.0)
 PAGE = 500
 TOKEN_DAYS = 7
+PAIRING_MINUTES = 1440  # a day to open the link in: the longest a pairing code lasts
 
 
 class Response(Protocol):
@@ -47,8 +51,11 @@ class Http(Protocol):
     def post(self, url: str, *, json: Any = None, params: Any = None, headers: Any = None) -> Any: ...
 
 
-def unit_tokens(session: Session, county: str, now: dt.datetime) -> dict[str, str]:
-    """A short-lived token for every unit of the county, for its simulated officer."""
+def unit_tokens(
+    session: Session, county: str, now: dt.datetime, left_to_people: Collection[str] = ()
+) -> dict[str, str]:
+    """A short-lived token for every unit of the county, for its simulated officer, except the units
+    whose work a person does from a paired phone."""
     units = session.exec(
         select(UnitRow.id)
         .where(or_(col(UnitRow.id).startswith(county), col(UnitRow.township).startswith(county)))
@@ -58,7 +65,50 @@ def unit_tokens(session: Session, county: str, now: dt.datetime) -> dict[str, st
     return {
         unit: create_token(session, Role.UNIT, f"unit:{unit}", label="demo-unit", expires=expires, now=now)
         for unit in units
+        if unit not in left_to_people
     }
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A pairing the demo made for a person to open the field app with."""
+
+    pairing: int
+    role: Role
+    ident: str
+    name: str
+    code: str  # ABCD-EFGH
+    link: str
+
+
+def demo_phones(session: Session, county: str, clock: Callable[[], dt.datetime], base: str) -> list[Phone]:
+    """Pairings for the county's first grid worker and for the enforcement office of the worker's
+    township, which then dispatches work to the unit the same person can sign and handle."""
+    worker = session.exec(
+        select(WorkerRow).where(col(WorkerRow.township).startswith(county)).order_by(col(WorkerRow.id))
+    ).first()
+    if worker is None:
+        return []
+    township = session.get(TownshipRow, worker.township)
+    office = session.get(UnitRow, township.enforcement_office) if township else None
+    people = [(Role.WORKER, worker.id, worker.name)]
+    if office is not None:
+        people.append((Role.UNIT, office.id, office.name_zh))
+    service = PairingService(session, clock)
+    phones = []
+    for role, ident, name in people:
+        row, code = service.make(service.target(role, ident), "demo phone", PAIRING_MINUTES, "demo")
+        phones.append(Phone(row.id or 0, role, ident, name, shown(code), link(base, code)))
+    return phones
+
+
+def retire_phones(session: Session, phones: Collection[Phone], clock: Callable[[], dt.datetime]) -> None:
+    """Sign the demo's phones out (or cancel their codes) when it stops, as its units' tokens."""
+    service = PairingService(session, clock)
+    for phone in phones:
+        row = session.get(PairingRow, phone.pairing)
+        if row is not None:
+            service.revoke(row)
 
 
 def retire_unit_tokens(session: Session, tokens: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
@@ -13,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from grid.catalog import Catalog
 from grid.clocks import is_overdue
-from grid.incident import Incident, IncidentState, Source
+from grid.incident import GpsFix, Incident, IncidentState, Source
 from grid.intake import Report
 from grid.lifecycle import Action
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep
@@ -28,13 +29,14 @@ from server.incidents.schemas import (
     ActionIn,
     AssignmentOut,
     FlowOut,
+    GpsFixBody,
     IncidentDetail,
     IncidentOut,
     ReportIn,
     RerouteIn,
 )
 from server.incidents.scope import check_report_place, check_scope, limit_to_scope
-from server.incidents.service import IncidentFilter
+from server.incidents.service import IncidentFilter, uploaded_media
 from server.runtime import new_incident_id
 
 # A report sent again with the same client id answers 200 with the incident it made.
@@ -91,6 +93,7 @@ def incident_out(
         in_review=incident.in_review,
         alert_count=row.alert_count if row else 0,
         last_seen=row.last_seen if row else None,
+        gps_fix=None if incident.gps_fix is None else GpsFixBody(**msgspec.structs.asdict(incident.gps_fix)),
     )
 
 
@@ -127,6 +130,7 @@ class IncidentController(Controller):
             subject=data.subject_id,
             reporter=principal.scope_id if principal.role is Role.WORKER else None,
             urgent=data.urgent,
+            gps_fix=None if data.gps_fix is None else GpsFix(**msgspec.structs.asdict(data.gps_fix)),
         )
         check_report_place(principal, report, runtime.intake)
         outcome = runtime.intake.submit(report, new_incident_id)
@@ -217,6 +221,7 @@ class IncidentController(Controller):
                     unit=f.unit,
                     from_unit=f.from_unit,
                     duplicate_of=f.duplicate_of,
+                    media=f.media,
                 )
                 for f in incidents.history(incident_id)
             ],
@@ -253,7 +258,8 @@ class IncidentController(Controller):
             )
         if principal.role is not Role.UNIT and action in UNIT_ACTIONS and principal.role is not Role.ADMIN:
             raise deny(f"{action.value} is done by the responsible unit")
-        after = incidents.apply(incident_id, action, principal.actor, data.reason, data.duplicate_of)
+        media = uploaded_media(data.media, runtime.settings.media_dir)
+        after = incidents.apply(incident_id, action, principal.actor, data.reason, data.duplicate_of, media)
         runtime.metrics.transitions.labels(action=action.value).inc()
         return incident_out(after, incidents.row(incident_id), incidents.domain().catalog, runtime.clock())
 

@@ -9,6 +9,17 @@ import msgspec
 
 from server.api.schemas import CategoryCode, ClientId, Reason, Text
 
+# At most nine photos: POST /media's `url` (a report may link the web; a step also takes the bare `name`).
+MediaNames = Annotated[list[str], msgspec.Meta(max_length=9)]
+
+
+class GpsFixBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The phone's own GPS fix (WGS-84, metres) when the reporter placed the point by hand."""
+
+    lon: float
+    lat: float
+    acc: float | None = None
+
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     """A report from the field (or a call taken by a duty officer): the same fields as over MQTT."""
@@ -21,9 +32,11 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
     acc: Annotated[float, msgspec.Meta(ge=0)] | None = None
     text: Text = ""
-    media: Annotated[list[str], msgspec.Meta(max_length=9)] = []
+    media: MediaNames = []
     subject_id: str | None = None
     urgent: bool = False
+    # Sent with a point placed by hand on the map (docs/field-app.md): `lon`/`lat` are the placed point.
+    gps_fix: GpsFixBody | None = None
 
 
 class IncidentOut(msgspec.Struct):
@@ -56,6 +69,8 @@ class IncidentOut(msgspec.Struct):
     in_review: bool = False
     alert_count: int = 0
     last_seen: dt.datetime | None = None
+    # The phone's GPS fix when the point was placed by hand.
+    gps_fix: GpsFixBody | None = None
 
 
 class FlowOut(msgspec.Struct):
@@ -68,6 +83,7 @@ class FlowOut(msgspec.Struct):
     unit: str | None
     from_unit: str | None
     duplicate_of: str | None
+    media: list[str] = []
 
 
 class AssignmentOut(msgspec.Struct):
@@ -102,6 +118,8 @@ class Ack(msgspec.Struct):
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
     duplicate_of: str | None = None
+    # Photos of the step (a handling report, a verification).
+    media: MediaNames = []
 
 
 class RerouteIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 from grid.domain import Domain
 from grid.errors import NotFound, StateConflict
 from grid.incident import FlowRecord, Incident
+from grid.intake import check_media
 from grid.lifecycle import Action
 from server.db.tables import AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
 from server.incidents.store import (
@@ -32,8 +34,26 @@ from server.incidents.store import (
     unit_values,
     with_assignments,
 )
+from server.media.store import DiskMediaStore, MediaRefused
 
 # Rows are written as plain values in bulk INSERTs: a batch of reports builds no ORM objects.
+
+
+def uploaded_media(names: Sequence[str], media_dir: Path) -> tuple[str, ...]:
+    """The photos of a step as /media/ URLs: each named as POST /media answered it (its `url` or bare
+    `name`) and already uploaded, so a history never links a photo that is not there."""
+    urls = tuple(n if n.startswith("/media/") else f"/media/{n}" for n in names)
+    check_media(urls)  # as many as a report may carry
+    store = DiskMediaStore(media_dir)
+    for url in urls:
+        name = url.removeprefix("/media/")
+        if not store.path(name).exists():  # path() refuses what is not a media name
+            raise MediaRefused(
+                f"media {name} was not uploaded (POST /media first)",
+                f"媒体 {name} 尚未上传（请先 POST /media）",
+                field="media",
+            )
+    return urls
 
 
 @dataclass
@@ -183,7 +203,13 @@ class IncidentService:
         self.session.expire_all()
 
     def apply(
-        self, incident_id: str, action: Action, actor: str, reason: str | None, duplicate_of: str | None
+        self,
+        incident_id: str,
+        action: Action,
+        actor: str,
+        reason: str | None,
+        duplicate_of: str | None,
+        media: tuple[str, ...] = (),
     ) -> Incident:
         row = self.row(incident_id)
         before = to_incident(row, current_assignment(self.session, incident_id))
@@ -195,7 +221,7 @@ class IncidentService:
                 )
         now = self.clock()
         after, record = self.domain().lifecycle.apply(
-            before, action, actor=actor, at=now, reason=reason, duplicate_of=duplicate_of
+            before, action, actor=actor, at=now, reason=reason, duplicate_of=duplicate_of, media=media
         )
         self._save(row, after, [record], f"incident.{action.value}", now)
         return after

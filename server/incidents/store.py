@@ -14,7 +14,16 @@ from sqlmodel import Session, SQLModel, col, select
 
 from grid.alerts import OpenAlert
 from grid.evaluation.milestones import Milestones, reached
-from grid.incident import TERMINAL_STATES, Assignment, Clock, FlowRecord, Incident, IncidentState, Source
+from grid.incident import (
+    TERMINAL_STATES,
+    Assignment,
+    Clock,
+    FlowRecord,
+    GpsFix,
+    Incident,
+    IncidentState,
+    Source,
+)
 from grid.intake import ClientIdTaken, IntakeEntry, IntakeOutcome, NearQuery, Sighting
 from grid.places import village_of
 from server.db.tables import AlertRow, AssignmentRow, EventRow, FlowRow, IncidentRow, IncidentUnitRow
@@ -58,6 +67,7 @@ def to_incident(row: IncidentRow, assignment: AssignmentRow | None) -> Incident:
         duplicate_of=row.duplicate_of,
         rework_count=row.rework_count,
         in_review=row.in_review,
+        gps_fix=None if row.gps_fix is None else msgspec.convert(row.gps_fix, GpsFix),
     )
 
 
@@ -137,6 +147,7 @@ def report_columns(incident: Incident) -> dict[str, Any]:
         "media": list(incident.media),
         "subject": incident.subject,
         "reported_at": incident.reported_at,
+        "gps_fix": None if incident.gps_fix is None else msgspec.to_builtins(incident.gps_fix),
     }
 
 

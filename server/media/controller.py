@@ -1,4 +1,5 @@
-"""Media: upload a photo or short video, get back the URL that a report carries."""
+"""Media: upload a photo or short video, get back the URL that a report or a step (a unit's handling
+report, a worker's verification) carries."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class MediaController(Controller):
 
     @post(
         "/",
-        guards=[allow(Role.ADMIN, Role.DUTY, Role.WORKER, Role.DEVICE)],
+        guards=[allow(Role.ADMIN, Role.DUTY, Role.UNIT, Role.WORKER, Role.DEVICE)],
         request_max_body_size=UPLOAD_BODY_LIMIT,
         responses=refusals(413, 422),
     )

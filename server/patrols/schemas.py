@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
 
@@ -44,3 +45,32 @@ class PresenceOut(msgspec.Struct):
     cell: str | None
     via: str
     cells_visited_this_week: int
+
+
+class PingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One position of a worker on patrol (WGS-84, accuracy in metres), with its time zone."""
+
+    ts: Annotated[dt.datetime, msgspec.Meta(tz=True)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    acc: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+class PingsIn(msgspec.Struct, forbid_unknown_fields=True):
+    pings: Annotated[list[PingIn], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class PingsOut(msgspec.Struct):
+    """Pings taken, and the per-cell, per-day visits they made."""
+
+    taken: int
+    visits: int
+
+
+class MyCoverageOut(msgspec.Struct):
+    """A worker's own cells this ISO week: days visited against each cell's target."""
+
+    week_start: dt.date
+    week_end: dt.date
+    cells: list[CellCoverageOut]
+    covered: int

@@ -22,22 +22,26 @@ def coverage(
     session: Session, townships: Sequence[str] | None, county: str | None, week_start: dt.date
 ) -> list[CellCoverage]:
     """Each cell in scope: days visited in the week starting `week_start` against its target."""
-    week_end = week_start + dt.timedelta(days=7)
-    targets = dict(
-        session.exec(
-            select(CellRow.code, CellRow.patrol_target).where(
-                _within(col(CellRow.township), townships, county)
-            )
-        ).all()
+    return _coverage(
+        session,
+        _within(col(CellRow.township), townships, county),
+        _within(col(PatrolDayRow.township), townships, county),
+        week_start,
     )
+
+
+def cells_coverage(session: Session, cells: Sequence[str], week_start: dt.date) -> list[CellCoverage]:
+    """These cells (a worker's own): days visited in the week starting `week_start` against their targets."""
+    return _coverage(session, col(CellRow.code).in_(cells), col(PatrolDayRow.cell).in_(cells), week_start)
+
+
+def _coverage(session: Session, cells: Any, days: Any, week_start: dt.date) -> list[CellCoverage]:
+    week_end = week_start + dt.timedelta(days=7)
+    targets = dict(session.exec(select(CellRow.code, CellRow.patrol_target).where(cells)).all())
     visited = dict(
         session.exec(
             select(PatrolDayRow.cell, func.count(func.distinct(PatrolDayRow.day)))
-            .where(
-                _within(col(PatrolDayRow.township), townships, county),
-                PatrolDayRow.day >= week_start,
-                PatrolDayRow.day < week_end,
-            )
+            .where(days, PatrolDayRow.day >= week_start, PatrolDayRow.day < week_end)
             .group_by(col(PatrolDayRow.cell))
         ).all()
     )

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from geodata.validation import Level
 from grid.catalog import Category, MajorCategory, Matter
+from grid.errors import DomainError
 from grid.organisation import Officer, Unit, Worker
 from grid.places import Township, Village
 from grid.powers import PowerListEntry, TerritorialDuty
@@ -49,6 +50,12 @@ from server.reference.service import (
 from server.reference.writes import ReferenceRefused, ReferenceWriter
 
 MAX_ITEMS_PER_WRITE = 20_000
+
+
+class NotAWorker(DomainError):
+    """`mine=true` from a role that has no cells of its own (422)."""
+
+    code = "not_a_worker"
 
 
 def _write(
@@ -266,17 +273,20 @@ class ReferenceController(Controller):
         """Add or replace power-list entries (and entrustment agreements); routing follows at once."""
         return _write(session, principal, body, PowerListEntry, ReferenceWriter.power_list)
 
-    @get("/cells", responses=refusals(), sync_to_thread=True, media_type="application/geo+json")
+    @get("/cells", responses=refusals(422), sync_to_thread=True, media_type="application/geo+json")
     def cells(
         self,
         session: SessionDep,
         principal: PrincipalDep,
         township: FromQuery[str | None] = None,
         bbox: Annotated[str | None, QueryParameter(description="minlon,minlat,maxlon,maxlat")] = None,
+        mine: Annotated[bool, QueryParameter(description="a worker's own cells (workers only)")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        """Cells as a GeoJSON FeatureCollection (with `total`, `limit`, `offset` for paging)."""
+        """Cells as a GeoJSON FeatureCollection (with `total`, `limit`, `offset` for paging).
+        `mine=true`: a worker's own cells (the field app draws them); any other role asking for its
+        "own" cells is refused (422), since only a worker has cells."""
         townships, county = township_scope(principal, township)
         query = select(CellRow)
         query = (
@@ -284,6 +294,15 @@ class ReferenceController(Controller):
             if townships
             else query.where(col(CellRow.township).startswith(county or ""))
         )
+        if mine:
+            if principal.role is not Role.WORKER:
+                raise NotAWorker(
+                    f"only a grid worker has cells of their own (role {principal.role.value})",
+                    "只有网格员有自己负责的网格",
+                    field="mine",
+                )
+            worker = session.get(WorkerRow, principal.scope_id)
+            query = query.where(col(CellRow.code).in_(worker.cells if worker else []))
         box = parse_bbox(bbox)
         if box:
             minx, miny, maxx, maxy = box

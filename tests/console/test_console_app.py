@@ -491,6 +491,17 @@ async def test_an_unreachable_server_is_named_and_retried() -> None:
         assert "cannot reach the server" in plain(app.query_one("#loading", Static))
 
 
+async def test_the_launching_commands_notice_is_shown_first() -> None:
+    """The demo's pairing links went to the terminal the console then covers: it shows them too."""
+    from console.app import GridwatchConsole
+    from console.remote.client import ServerClient
+
+    notice = "field app / 现场端 — grid worker: http://127.0.0.1:8000/field/#pair=ABCDEFGH"
+    app = GridwatchConsole(ServerClient("http://127.0.0.1:9", "gw_x"), "en", notice=notice)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: any(n.message == notice for n in app._notifications))
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_kpis_for_the_duty_officers_scope(served: Served, lang: Lang) -> None:
     api = served.api

@@ -4,6 +4,8 @@ know yet is shown as it is instead of taking the console down."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from console.i18n import TEXTS, Texts
@@ -11,7 +13,7 @@ from console.screens.dialogs import WHISTLE_KINDS, WHISTLE_REASONS
 from console.screens.incident import ACTIONS, ALLOWED_FROM
 from grid.lifecycle import REROUTABLE, RULES, Action
 from grid.whistles import WhistleKind, WhistleReason
-from tests.support.console import SERVER_CODES, values
+from tests.support.console import ROOT, SERVER_CODES, values
 
 
 @pytest.mark.parametrize("family", sorted(SERVER_CODES))
@@ -52,3 +54,17 @@ def test_the_footer_follows_the_lifecycle_rules() -> None:
     for action, states in ALLOWED_FROM.items():
         rule = REROUTABLE if action == "reroute" else RULES[Action(action)].sources
         assert states == values(rule), action
+
+
+def test_every_text_the_console_names_is_there_in_both_languages() -> None:
+    """Each key written as t("…") in the console (the pairing screen's among them) has words in both
+    languages, with the same placeholders."""
+    used: set[str] = set()
+    for path in (ROOT / "console").rglob("*.py"):
+        used |= set(re.findall(r'\bt\(\s*"([a-z_]+\.[a-z_.]+)"', path.read_text(encoding="utf-8")))
+    assert {"key.pair", "pair.title", "pair.code", "pair.link", "pair.expires", "pair.failed"} <= used
+    assert sorted(used - set(TEXTS)) == []
+    for key in used:
+        zh, en = TEXTS[key]
+        assert zh.strip() and en.strip(), key
+        assert set(re.findall(r"\{(\w+)\}", zh)) == set(re.findall(r"\{(\w+)\}", en)), key

@@ -121,6 +121,15 @@ def test_reason_kept_in_flow_record(loop: Lifecycle) -> None:
     assert record.reason == "不属于管辖范围"
 
 
+def test_photos_of_a_step_kept_in_flow_record(loop: Lifecycle) -> None:
+    photos = ("/media/" + "a" * 64 + ".jpg", "/media/" + "b" * 64 + ".png")
+    after, record = loop.apply(incident_in(S.SIGNED), A.HANDLE, actor="unit", at=MONDAY_9, media=photos)
+    assert record.media == photos
+    assert after.media == ()  # the report's photos stay the report's; the step's go with the step
+    _, plain = loop.apply(after, A.VERIFY, actor="worker", at=MONDAY_9)
+    assert plain.media == ()
+
+
 def test_duplicate_needs_the_original(loop: Lifecycle) -> None:
     with pytest.raises(TransitionRefused, match="name the incident"):
         loop.apply(incident_in(S.REPORTED), A.MARK_DUPLICATE, actor="d", at=MONDAY_9)

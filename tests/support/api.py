@@ -30,6 +30,19 @@ from tests.support.network import free_port
 from tests.support.postgres import create_database
 
 START = dt.datetime(2026, 6, 16, 9, 0, tzinfo=CST)  # a Tuesday morning
+# Every caller the role × route matrices try: no token, then one token of each kind `prepare` makes.
+CALLERS = [
+    "anon",
+    "admin",
+    "duty_county",
+    "duty_a",
+    "duty_b",
+    "unit_a",
+    "unit_dept",
+    "worker_a1",
+    "worker_a2",
+    "device",
+]
 
 
 @dataclass

@@ -20,6 +20,7 @@ import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import event
 from sqlmodel import Session, func, select
 
 from grid.intake import IntakeEntry
@@ -307,6 +308,82 @@ def test_a_poisonous_report_is_rejected_and_its_batch_taken(field_on: Field) -> 
     phone.close()
 
 
+def refuse_in_the_database(field: Field) -> dict[str, str]:
+    """Make the database itself refuse to store a report by its text, with the errors a statement
+    of its own raises on a database that answers (an OperationalError, like a lost database's); say
+    which error each text meets."""
+    engine = field.api.runtime.engine
+    if engine.url.get_backend_name() == "sqlite":
+
+        def refuse(text: str) -> None:
+            raise ValueError(f"{text} is refused")  # sqlite3.OperationalError for the statement
+
+        event.listen(engine, "connect", lambda connection, _: connection.create_function("refuse", 1, refuse))
+        engine.dispose()  # every connection from here on knows the function
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON incident WHEN NEW.text = 'poison' "
+                "BEGIN SELECT refuse(NEW.text); END"
+            )
+        return {"poison": "OperationalError"}
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            """
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.text = 'poison' THEN
+                    RAISE EXCEPTION 'over a limit' USING ERRCODE = 'program_limit_exceeded';
+                END IF;
+                IF NEW.text = 'slow' THEN
+                    PERFORM pg_sleep(60);
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON incident
+                FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+            DO $$ BEGIN
+                EXECUTE 'ALTER DATABASE ' || quote_ident(current_database()) || ' SET statement_timeout = 1000';
+            END $$;
+            """
+        )
+    engine.dispose()  # new connections get the timeout
+    return {"poison": "ProgramLimitExceeded", "slow": "QueryCanceled"}
+
+
+def test_a_report_the_database_keeps_refusing_is_rejected_not_waited_for(field_on: Field) -> None:
+    """The database answers but refuses one report every time (a limit, a statement timeout): the
+    error is of the kind a lost database raises, yet the report is refused with its reason and kept
+    while the others are taken; the intake neither waits for the database nor stalls."""
+    refused = refuse_in_the_database(field_on)
+    runtime = field_on.api.runtime
+    worker = field_on.start_worker()
+    phone = Phone(worker_id(field_on.template), field_on.broker.port)
+    good = [field_on.report(n=i % 10) for i in range(30)]
+    poison = {text: field_on.report(id=f"refused-{text}", text=text) for text in refused}
+    payloads = [msgspec.json.encode(r) for r in good]
+    for n, report in enumerate(poison.values()):
+        payloads.insert(7 + 11 * n, msgspec.json.encode(report))
+    phone.publish_all(payloads)
+    by_id = {a["id"]: a for a in phone.wait_for(len(payloads), timeout=90)}
+    assert {r["id"] for r in good} <= {i for i, a in by_id.items() if a["status"] == "accepted"}
+    for text, cause in refused.items():
+        answer = by_id[f"refused-{text}"]
+        assert answer["status"] == "rejected", answer
+        assert answer["error"] == f"the platform could not store this message ({cause})"
+    assert worker.failed_batches == 0  # never taken for an outage: nothing went back to the broker
+    with Session(runtime.engine) as session:
+        stored = set(session.exec(select(IncidentRow.client_id)).all())
+        kept = {bytes(r.raw) for r in session.exec(select(RejectRow)).all()}
+    assert stored == {r["id"] for r in good}
+    assert {msgspec.json.encode(r) for r in poison.values()} <= kept
+    after = field_on.report(n=4)
+    phone.publish(after)
+    last = phone.wait_for(len(payloads) + 1)[-1]
+    assert (last["id"], last["status"]) == (after["id"], "accepted")
+    assert worker.stalled() is None
+    phone.close()
+
+
 def test_the_intake_survives_an_ack_lost_with_the_broker(field_: Field) -> None:
     """An ack published while the broker is away cannot be confirmed; the intake neither dies nor
     stops, and /health tells a stopped intake from a running one."""
@@ -446,11 +523,12 @@ def test_a_worker_switched_to_the_shared_group_takes_each_report_once(field_: Fi
     phone.close()
 
 
+@pytest.mark.parametrize("fault", ["stop", "kill"])
 def test_a_database_restart_mid_stream_loses_nothing(
-    postgres_template: Template, postgres_admin_url: str, tmp_path: Path
+    postgres_template: Template, postgres_admin_url: str, tmp_path: Path, fault: str
 ) -> None:
-    """PostgreSQL stops while reports arrive; the worker keeps them unacknowledged and gets them
-    again once the database is back."""
+    """PostgreSQL stops (or is killed -9, its pool's connections left dead) while reports arrive;
+    the worker keeps them unacknowledged and gets them again once the database is back."""
     from tests.support.postgres import control
 
     url = database_for_test(postgres_template, tmp_path, postgres_admin_url)
@@ -463,8 +541,9 @@ def test_a_database_restart_mid_stream_loses_nothing(
         for report in sent[:10]:
             phone.publish(report)
         phone.wait_for(10)
-        api.runtime.engine.dispose()
-        control(postgres_admin_url, "stop")
+        if fault == "stop":
+            api.runtime.engine.dispose()
+        control(postgres_admin_url, fault)
         try:
             for report in sent[10:]:
                 phone.publish(report)  # PUBACKed by the broker while the database is down

@@ -13,21 +13,10 @@ from sqlmodel import Session, select
 
 from server.auth import Role, create_token
 from server.db.tables import TokenRow
-from tests.support.api import Api, stored
+from tests.support.api import CALLERS, Api, stored
 from tests.support.steps import ZHZF, whistle
 
-ROLES = [
-    "anon",
-    "admin",
-    "duty_county",
-    "duty_a",
-    "duty_b",
-    "unit_a",
-    "unit_dept",
-    "worker_a1",
-    "worker_a2",
-    "device",
-]
+ROLES = CALLERS
 STAFF_IN_A = {"admin", "duty_county", "duty_a"}
 
 
@@ -62,6 +51,16 @@ READS: list[tuple[str, dict[str, int]]] = [
     ("/patrols/coverage", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/patrols/presence", expect({"admin", "duty_county", "duty_a", "duty_b"})),
     ("/tokens", expect({"admin"})),
+    # The field app's: a phone's own work and patrol; a worker's own cells.
+    ("/pairings", expect({"admin", "duty_county", "duty_a", "duty_b"})),
+    ("/me", expect(set(ROLES) - {"anon"})),
+    ("/tasks", expect({"unit_a", "unit_dept", "worker_a1", "worker_a2"})),
+    ("/patrols/mine", expect({"worker_a1", "worker_a2"})),
+    (
+        "/cells?mine=true",
+        expect({"worker_a1", "worker_a2"})
+        | dict.fromkeys(("admin", "duty_county", "duty_a", "duty_b", "unit_a", "unit_dept"), 422),
+    ),
     ("/health", dict.fromkeys(ROLES, 200)),
     ("/schema/openapi.json", dict.fromkeys(ROLES, 200)),
 ]
@@ -138,7 +137,6 @@ def test_refused_writes_change_nothing(api: Api) -> None:
     report_a = {"client_id": "refused-a", "category": "0501", "lon": lon_a, "lat": lat_a}
     report_b = report_a | {"client_id": "refused-b", "lon": lon_b, "lat": lat_b}
     open311_b = {"service_code": "0501", "lat": str(lat_b), "long": str(lon_b), "description": "占道"}
-    tiny_png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     refused: list[tuple[str, str, str, dict[str, Any]]] = [
         ("duty_a", "POST", "/incidents", {"json": report_b}),
         ("duty_b", "POST", "/incidents", {"json": report_a}),
@@ -169,7 +167,6 @@ def test_refused_writes_change_nothing(api: Api) -> None:
         ("duty_county", "POST", f"/tokens/{token}/revoke", {}),
         ("duty_county", "POST", "/units", {"json": []}),
         ("duty_a", "POST", "/cells", {"json": {"type": "FeatureCollection", "features": []}}),
-        ("unit_a", "POST", "/media", {"files": {"file": ("p.png", tiny_png, "image/png")}}),
     ]
     got = {}
     for who, method, path, send in refused:

@@ -13,7 +13,7 @@ import shapely.geometry
 from geodata.coords import wgs84_to_gcj02
 from grid.geo import METRES_PER_DEGREE_LAT
 from server.api.app import create_app
-from tests.support.api import Api, LiveServer
+from tests.support.api import Api, LiveServer, stored
 
 
 def test_report_is_located_routed_and_clocked(api: Api) -> None:
@@ -372,3 +372,77 @@ def test_self_intersecting_polygon_refused(api: Api) -> None:
     done = api.client.post("/cells", json=body, headers=api.auth("admin"))
     assert done.status_code == 400
     assert "Self-intersection" in done.text
+
+
+def test_a_point_placed_by_hand_keeps_the_gps_fix(api: Api) -> None:
+    fix = {"lon": 119.83, "lat": 28.95, "acc": 480.0}
+    done = api.report(acc=3.0, gps_fix=fix)
+    assert done.status_code == 201, done.text
+    incident = done.json()["incident"]
+    assert incident["gps_fix"] == fix
+    assert incident["cell"].startswith(api.template.township_a)  # located at the placed point
+    detail = api.client.get(f"/incidents/{incident['id']}", headers=api.auth("duty_a")).json()
+    assert detail["incident"]["gps_fix"] == fix
+    listed = api.client.get("/incidents", headers=api.auth("worker_a1")).json()["items"]
+    assert [i["gps_fix"] for i in listed] == [fix]
+    plain = api.report(n=1).json()["incident"]
+    assert plain["gps_fix"] is None
+    no_accuracy = api.report(n=2, gps_fix={"lon": 119.8, "lat": 28.9}).json()["incident"]
+    assert no_accuracy["gps_fix"] == {"lon": 119.8, "lat": 28.9, "acc": None}
+
+
+@pytest.mark.parametrize(
+    ("fix", "status", "en", "zh"),
+    [
+        ({"lon": 119.8, "lat": 95.0}, 422, "gps_fix coordinates out of range", "gps_fix 的经纬度超出范围"),
+        ({"lon": -181.0, "lat": 28.9}, 422, "gps_fix coordinates out of range", "gps_fix 的经纬度超出范围"),
+        ({"lon": 119.8, "lat": 28.9, "acc": -5}, 422, "non-negative", "非负"),
+        ({"lon": "119.8", "lat": 28.9}, 400, "gps_fix.lon", "请求格式有误"),
+        ({"lat": 28.9}, 400, "gps_fix", "请求格式有误"),
+        ({"lon": 119.8, "lat": 28.9, "when": "now"}, 400, "gps_fix", "请求格式有误"),
+        ("here", 400, "gps_fix", "请求格式有误"),
+    ],
+)
+def test_garbage_gps_fix_is_refused(api: Api, fix: object, status: int, en: str, zh: str) -> None:
+    before = stored(api)
+    done = api.report(gps_fix=fix)
+    assert done.status_code == status, done.text
+    problem = done.json()
+    said = " ".join(
+        [problem["detail"], *(f"{e['key']}: {e['message']}" for e in problem.get("errors") or [])]
+    )
+    assert en in said, problem
+    assert zh in problem["detail_zh"]
+    assert stored(api) == before
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
+
+
+def test_a_step_carries_its_photos(api: Api) -> None:
+    incident = api.report().json()["incident"]["id"]
+    for action, who in [("accept", "duty_a"), ("dispatch", "duty_a"), ("sign", "unit_a")]:
+        assert api.act(incident, action, who).status_code == 200
+    photo = api.client.post(
+        "/media", files={"file": ("p.jpg", JPEG, "image/jpeg")}, headers=api.auth("unit_a")
+    )
+    assert photo.status_code == 201, photo.text
+    url, name = photo.json()["url"], photo.json()["name"]
+    before = stored(api)
+    missing = api.act(incident, "handle", "unit_a", media=["0" * 64 + ".jpg"])
+    assert missing.status_code == 422
+    assert "was not uploaded" in missing.json()["detail"] and "尚未上传" in missing.json()["detail_zh"]
+    too_many = api.act(incident, "handle", "unit_a", media=[name] * 10)
+    assert too_many.status_code == 400
+    assert stored(api) == before
+    done = api.act(incident, "handle", "unit_a", media=[name, url])
+    assert done.status_code == 200, done.text
+    history = api.client.get(f"/incidents/{incident}", headers=api.auth("duty_a")).json()["history"]
+    assert [(h["action"], h["media"]) for h in history] == [
+        ("report", []),
+        ("accept", []),
+        ("dispatch", []),
+        ("sign", []),
+        ("handle", [url, url]),
+    ]
+    assert api.client.get(url, headers=api.auth("duty_a")).content == JPEG
