@@ -63,3 +63,26 @@ export async function write({ put = {}, del = {} }, relaxed = false) {
   }
   return done(tx);
 }
+
+/**
+ * Read-modify-write of stored items in one transaction: `change(record)` returns the record to put,
+ * or null to leave it. What another writer stored meanwhile (an ack) is what `change` sees.
+ */
+export async function updateItems(keys, change) {
+  const db = await openDb();
+  const tx = db.transaction('items', 'readwrite');
+  const store = tx.objectStore('items');
+  const changed = [];
+  for (const key of keys) {
+    store.get(key).onsuccess = (event) => {
+      const record = event.target.result;
+      const next = record ? change(record) : null;
+      if (next) {
+        store.put(next);
+        changed.push(next);
+      }
+    };
+  }
+  await done(tx);
+  return changed;
+}

@@ -54,7 +54,9 @@ function sample() {
   if (now - lastSampleAt < appSettings().ping_seconds * 1000 * 0.9) return;
   lastSampleAt = now;
   const { lon, lat, acc } = latest;
-  setBuffer([...buffer(), { ts: new Date(now).toISOString(), lon, lat, acc: Math.round(acc * 10) / 10 }]);
+  // Tagged with who walked: the server credits a batch to the token that sends it.
+  const ping = { actor: me()?.actor, ts: new Date(now).toISOString(), lon, lat, acc: Math.round(acc * 10) / 10 };
+  setBuffer([...buffer(), ping]);
   redraw?.();
   // The first ping of a patrol goes at once; after that, a batch every ping_seconds.
   if (now - lastSendAt >= appSettings().ping_seconds * 1000) sendPings();
@@ -67,18 +69,34 @@ async function sendPings() {
   let sentSome = false;
   try {
     for (;;) {
-      const batch = buffer().slice(0, BATCH);
+      const actor = me()?.actor;
+      // Another worker's pings (before this phone was paired again) wait for them.
+      const batch = buffer().filter((p) => p.actor === actor).slice(0, BATCH);
       if (!batch.length) break;
-      await api('/patrols/pings', { method: 'POST', json: { pings: batch } });
-      // Only what was sent leaves the buffer; pings taken meanwhile stay.
-      setBuffer(buffer().slice(batch.length));
-      addSent(batch.length);
-      sentSome = true;
-      lastError = '';
+      const gone = new Set(batch);
+      try {
+        await api('/patrols/pings', {
+          method: 'POST', json: { pings: batch.map(({ ts, lon, lat, acc }) => ({ ts, lon, lat, acc })) },
+        });
+        addSent(batch.length);
+        sentSome = true;
+        lastError = '';
+      } catch (err) {
+        if (!err.status || err.status >= 500 || [401, 408, 429].includes(err.status)) throw err;
+        lastError = errorText(err);
+        // Refused: only the ping the server names is dropped, or the batch when it names none.
+        const named = /^pings\[(\d+)\]$/.exec(err.problem?.at || '');
+        if (named && batch[Number(named[1])]) {
+          gone.clear();
+          gone.add(batch[Number(named[1])]);
+        }
+      }
+      // Only what was sent or refused leaves the buffer; pings taken meanwhile stay.
+      const sent = new Set([...gone].map((p) => `${p.actor}|${p.ts}`));
+      setBuffer(buffer().filter((p) => !sent.has(`${p.actor}|${p.ts}`)));
     }
   } catch (err) {
     lastError = errorText(err);
-    if (err.status && err.status < 500 && ![401, 408, 429].includes(err.status)) setBuffer([]); // refused: not resendable
   } finally {
     sending = false;
     redraw?.(sentSome);

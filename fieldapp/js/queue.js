@@ -3,7 +3,7 @@
 // duplicate) or a refusal with a reason. Photos go first (content-addressed, so resending is
 // harmless) and their URLs are remembered per item, so a half-sent item resumes where it stopped.
 import { ApiError, NetworkError, api } from './api.js';
-import { get, getAll, write } from './db.js';
+import { get, getAll, updateItems, write } from './db.js';
 import { me, token } from './session.js';
 
 const ROUTES = { report: '/incidents', answer: '/tasks/answers' };
@@ -13,6 +13,9 @@ const PARALLEL = 5;
 const KEEP_ACCEPTED_MS = 3 * 24 * 3600 * 1000;
 // Refusals that are the network's or the session's, not the item's: it stays waiting.
 const TRANSIENT = new Set([401, 408, 429]);
+// Someone changed the incident at the same moment ("reload and try again"): sent again, the same
+// answer is either taken or refused for what it is.
+const TRANSIENT_CODES = new Set(['conflict']);
 
 const cache = new Map();
 const listeners = new Set();
@@ -186,7 +189,10 @@ async function sendOne(record) {
     cache.set(record.client_id, record);
     notify();
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500 && !TRANSIENT.has(err.status)) {
+    if (
+      err instanceof ApiError && err.status < 500 && !TRANSIENT.has(err.status)
+      && !TRANSIENT_CODES.has(err.problem.code)
+    ) {
       await update(record, { state: 'refused', reason: err.reason, refused_status: err.status });
       return;
     }
@@ -248,10 +254,10 @@ export async function flush() {
 /** Back online: whatever was waiting for the network is due now. */
 export async function retryAll() {
   await loadQueue();
+  // Re-read inside the transaction: an item a running send has just acked must stay acked.
+  await updateItems([...cache.keys()], (stored) => (
+    stored.state === 'waiting' && stored.next_try > 0 ? { ...stored, next_try: 0 } : null));
   await reload();
-  const waiting = [...cache.values()].filter((i) => i.state === 'waiting' && i.next_try > 0);
-  for (const record of waiting) record.next_try = 0;
-  if (waiting.length) await write({ put: { items: waiting } });
   flush();
 }
 

@@ -240,11 +240,20 @@ export function mountReport(root) {
     if (asDraft && !b.category) delete b.category;
     return b;
   }
+  let saving = null;
   async function keep(state) {
-    const record = await saveItem({
+    // A second tap while the first is still being written is the same report, not a second one.
+    if (saving) return saving;
+    saving = saveItem({
       client_id: form.client_id || crypto.randomUUID(), kind: 'report', state, body: body(state === 'draft'),
       reason: null, attempts: 0, next_try: 0,
     }, form.photos);
+    let record;
+    try {
+      record = await saving;
+    } finally {
+      saving = null;
+    }
     reset();
     toast(t(state === 'draft' ? 'draft_ok' : 'queued_ok'));
     return record;

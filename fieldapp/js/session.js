@@ -5,7 +5,7 @@ const ME = 'gw.me';
 const listeners = new Set();
 
 const DEFAULT_APP = {
-  tile_url: '', max_photos: 9, photo_max_bytes: 600 * 1024, photo_long_edge: 1600, ping_seconds: 30,
+  tile_url: '', max_photos: 6, photo_max_bytes: 600000, photo_long_edge: 1600, ping_seconds: 60,
 };
 
 export function token() {

@@ -19,7 +19,9 @@ const BUTTON = {
   report_in: ['task-report-in', 'a_report_in'],
 };
 const NOTE_REQUIRED = new Set(['return', 'not_fixed']);
-const WITH_PHOTOS = new Set(['handle', 'fixed', 'not_fixed', 'return', 'report_in']);
+const WITH_PHOTOS = new Set(['handle', 'fixed', 'not_fixed', 'return']);
+// 报到 is the unit's arrival and nothing more: the server refuses a note or photos with it.
+const BARE = new Set(['report_in']);
 
 let active = null;
 let acceptedAnswers = -1;
@@ -72,6 +74,8 @@ function answerPanel(task, answer, close) {
   const photos = [];
   const error = h('div', { class: 'error', role: 'alert' });
   const note = h('textarea', { testid: 'answer-note', rows: 3, maxlength: 2000, placeholder: NOTE_REQUIRED.has(answer) ? t('note_required') : t('note') });
+  // One client id per answer form: a second tap on Send is the same answer, never a second one.
+  const clientId = crypto.randomUUID();
   const list = h('div', { class: 'photos' });
   const status = h('div', { class: 'muted small' });
   let busy = false;
@@ -97,16 +101,17 @@ function answerPanel(task, answer, close) {
       const text = note.value.trim();
       if (NOTE_REQUIRED.has(answer) && !text) { error.textContent = t('note_required'); return; }
       const kind = answer === 'fixed' || answer === 'not_fixed' ? 'verify' : answer;
-      const body = { kind, ...target(task), note: text };
+      const body = { kind, ...target(task) };
+      if (!BARE.has(answer)) body.note = text;
       if (kind === 'verify') body.fixed = answer === 'fixed';
-      await saveItem({ client_id: crypto.randomUUID(), kind: 'answer', state: 'waiting', body }, photos);
+      await saveItem({ client_id: clientId, kind: 'answer', state: 'waiting', body }, photos);
       toast(t('answer_queued'));
       close();
     },
   }, t('answer_submit'));
   return h('div', { class: 'answer' },
     h('div', { class: 'label' }, t(BUTTON[answer][1])),
-    note,
+    BARE.has(answer) ? null : note,
     WITH_PHOTOS.has(answer) ? h('div', {},
       h('label', { class: 'btn file-btn', for: input.id }, t('answer_photos')), input, status, list) : null,
     error,

@@ -136,7 +136,9 @@ class PatrolController(Controller):
                 runtime.patrols.check(ping)
             except PingRefused as exc:
                 raise PingsRefused(
-                    f"pings[{n}]: {exc}", f"第 {n + 1} 个定位点不符合要求：{exc}", at=f"pings[{n}]"
+                    f"pings[{n}]: {exc}",
+                    f"第 {n + 1} 个定位点不符合要求：经纬度须为有效数值，时间须带时区，精度须为非负米数",
+                    at=f"pings[{n}]",
                 ) from None
         visits = runtime.patrols.take(pings, via="http")
         return PingsOut(taken=len(pings), visits=len(visits))

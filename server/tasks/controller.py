@@ -14,6 +14,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlmodel import Session
 
 from grid.catalog import Catalog
+from grid.errors import TransitionRefused
+from grid.incident import IncidentState
+from grid.lifecycle import STATE_NAMES_ZH
 from server.api.deps import IncidentsDep, PrincipalDep, RuntimeDep, SessionDep
 from server.api.problems import refusals
 from server.api.schemas import strict
@@ -61,6 +64,17 @@ def _check_answerer(principal: Principal, data: AnswerIn, service: TaskService) 
         row = service.incidents.row(data.incident or "")
         if row.cell is None or row.cell not in service.cells_of(principal.scope_id):
             raise deny(f"incident {row.id} is not in your cells")
+        if row.state != IncidentState.HANDLED.value:
+            # Not fixed would reopen a verified or closed incident: an answer queued on a phone may
+            # arrive after the duty officer closed it.
+            state_zh = STATE_NAMES_ZH[IncidentState(row.state)]
+            raise TransitionRefused(
+                f"incident {row.id} is {row.state}: only a handled incident is verified",
+                f"事件 {row.id} {state_zh}，仅已处置的事件可核查",
+                incident=row.id,
+                action="verify",
+                state=row.state,
+            )
     elif principal.role is not Role.UNIT:
         raise deny(f"{data.kind} is answered by a unit officer")
     elif data.kind == "report_in":
@@ -106,7 +120,7 @@ class TaskController(Controller):
         not fixed reopens it, note required), `report_in`. Idempotent by client id: the same answer
         again is 200 `duplicate` with the current state; a step the loop refuses is 409 with its reason."""
         data = strict(body, AnswerIn)
-        check_answer(data.kind, data.incident, data.whistle, data.fixed)
+        check_answer(data.kind, data.incident, data.whistle, data.fixed, bool(data.note or data.media))
         service = _service(session, incidents, runtime)
         earlier = service.earlier(principal.actor, data.client_id)
         taken = earlier is None

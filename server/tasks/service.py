@@ -45,15 +45,24 @@ class Task:
     calls: list[WhistleCallRow] = field(default_factory=list)
 
 
-def check_answer(kind: str, incident: str | None, whistle: str | None, fixed: bool | None) -> None:
+def check_answer(
+    kind: str, incident: str | None, whistle: str | None, fixed: bool | None, carries: bool
+) -> None:
     """An answer names the incident (or, to report in, the whistle) it answers, and a verification
-    says whether the problem is fixed."""
+    says whether the problem is fixed. A report-in is the unit's arrival and nothing more: a note or
+    photos sent with it are refused rather than acknowledged and dropped."""
     if kind == "report_in":
         if whistle is None or incident is not None:
             raise AnswerRefused(
                 "report_in names the whistle, not an incident",
                 "报到须指明吹哨记录（whistle），而非事件",
                 field="whistle",
+            )
+        if carries:
+            raise AnswerRefused(
+                "report_in carries no note or photos: report the handling with handle",
+                "报到不附说明或照片；处置情况请用处置反馈上报",
+                field="media",
             )
     elif incident is None or whistle is not None:
         raise AnswerRefused(

@@ -15,7 +15,9 @@ from tests.support.browser import CHROMIUM, FieldPhone, Fix, launch
 from tests.support.field_server import FieldServer, Live
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop on the main thread while it runs, which
+# the asyncio tests of other packages (the console's) cannot share.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium; missing, it fails in CI and skips elsewhere, saying why."""
     if not CHROMIUM.exists():

@@ -6,6 +6,7 @@ test's own folder; either way each screen must render at the phone's size."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,5 +87,9 @@ def test_screenshots_of_the_main_screens(live_sqlite: Live, phones: Phones, tmp_
             phone.page.screenshot(path=str(path))
             with Image.open(path) as image:
                 assert image.size == (720, 1480), (path, image.size)
+            # The picture shows the screen it is named after, in the language it is named after.
+            tab = str(phone.hook(f"nav-{screen}").text_content())
+            assert phone.page.evaluate("() => location.hash") == f"#/{screen}"
+            assert bool(re.search(r"[\u4e00-\u9fff]", tab)) == (lang == "zh"), (screen, lang, tab)
         for phone in (field, unit):
             phone.hook("lang-toggle").click()

@@ -32,7 +32,13 @@ def incident_at(api: Api, *steps: str, n: int = 0) -> str:
 
 
 DISPATCHED = ("accept", "dispatch")
-STATE_AFTER = {"dispatch": "dispatched", "sign": "signed", "handle": "handled"}
+STATE_AFTER = {
+    "dispatch": "dispatched",
+    "sign": "signed",
+    "handle": "handled",
+    "verify": "verified",
+    "close": "closed",
+}
 HANDLED = (*DISPATCHED, "sign", "handle")
 
 
@@ -99,6 +105,11 @@ def test_a_unit_sees_only_its_own_work_and_calls(api: Api) -> None:
         c["due_at"] for c in called[0]["whistle"]["calls"] if c["unit"] == ZHZF
     )
     assert [t["kind"] for t in tasks(api, "unit_a")] == ["sign", "handle"]  # not called by the whistle
+    before = stored(api)
+    with_note = answer(api, "unit_dept", kind="report_in", whistle=called[0]["whistle"]["id"], note="已到")
+    assert with_note.status_code == 422, with_note.text
+    assert "carries no note" in with_note.json()["detail"] and "不附说明" in with_note.json()["detail_zh"]
+    assert stored(api) == before
     reported = answer(api, "unit_dept", kind="report_in", whistle=called[0]["whistle"]["id"])
     assert reported.status_code == 201, reported.text
     assert reported.json()["status"] == "accepted"
@@ -222,6 +233,23 @@ REFUSALS = [
     ("unit_a", DISPATCHED, {"kind": "return"}, 409, "a reason is required", "必须填写理由"),
     ("unit_a", DISPATCHED, {"kind": "return", "note": "   "}, 409, "a reason is required", "必须填写理由"),
     ("worker_a1", HANDLED, {"kind": "verify", "fixed": False}, 409, "a reason is required", "必须填写理由"),
+    # An answer queued on the phone that arrives after the duty officer verified or closed it.
+    (
+        "worker_a1",
+        (*HANDLED, "verify"),
+        {"kind": "verify", "fixed": False, "note": "仍有垃圾"},
+        409,
+        "only a handled incident is verified",
+        "仅已处置的事件可核查",
+    ),
+    (
+        "worker_a1",
+        (*HANDLED, "verify", "close"),
+        {"kind": "verify", "fixed": False, "note": "仍有垃圾"},
+        409,
+        "only a handled incident is verified",
+        "仅已处置的事件可核查",
+    ),
     (
         "unit_a",
         (*DISPATCHED, "sign"),
