@@ -16,7 +16,7 @@ from server.api.problems import BadRequest, refusals
 from server.api.schemas import MAX_CURSOR, Limit, Offset, Page, strict
 from server.api.security import allow, deny
 from server.auth import Principal, Role
-from server.db.tables import PairingRow, TokenRow, WorkerRow
+from server.db.tables import PairingRow, TokenRow
 from server.pairings.schemas import (
     AppSettings,
     Claimed,
@@ -27,6 +27,7 @@ from server.pairings.schemas import (
     PairingOut,
 )
 from server.pairings.service import PairingService, identity, link, qr_svg, shown, state, within
+from server.reference.service import worker_cells
 from server.runtime import Runtime
 
 # What the field app keeps to (docs/field-app.md): photos shrunk on the phone under the cap, pings
@@ -165,10 +166,9 @@ class PairingController(Controller):
     def me(self, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> MeOut:
         """Who this token speaks for, and the field app's settings."""
         me = identity(session, principal)
-        worker = session.get(WorkerRow, principal.scope_id) if principal.role is Role.WORKER else None
         return MeOut(
             **{f: getattr(me, f) for f in me.__struct_fields__},
-            cells=list(worker.cells) if worker else [],
+            cells=worker_cells(session, principal.scope_id) if principal.role is Role.WORKER else [],
             app=AppSettings(
                 tile_url=runtime.settings.tile_url,
                 max_photos=MAX_PHOTOS,

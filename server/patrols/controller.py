@@ -16,7 +16,6 @@ from server.api.problems import refusals
 from server.api.schemas import Limit, Offset, Page, strict
 from server.api.security import allow, township_scope
 from server.auth import Role
-from server.db.tables import WorkerRow
 from server.patrols.schemas import (
     AreaCoverageOut,
     CellCoverageOut,
@@ -27,6 +26,7 @@ from server.patrols.schemas import (
     PresenceOut,
 )
 from server.patrols.service import cells_coverage, cells_visited, coverage, presence_page
+from server.reference.service import worker_cells
 
 STAFF_ONLY = [allow(Role.ADMIN, Role.DUTY)]
 WORKER_ONLY = [allow(Role.WORKER)]
@@ -146,9 +146,8 @@ class PatrolController(Controller):
     @get("/mine", responses=refusals(), guards=WORKER_ONLY, sync_to_thread=True)
     def mine(self, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep) -> MyCoverageOut:
         """The worker's own cells this ISO week: days visited (by anyone on patrol) against each target."""
-        worker = session.get(WorkerRow, principal.scope_id)
         start, end = week_of(runtime.today())
-        cells = cells_coverage(session, worker.cells if worker else [], start)
+        cells = cells_coverage(session, worker_cells(session, principal.scope_id), start)
         return MyCoverageOut(
             week_start=start,
             week_end=end,

@@ -46,6 +46,7 @@ from server.reference.service import (
     DATA_VERSION,
     get_meta,
     power_list_entry,
+    worker_cells,
 )
 from server.reference.writes import ReferenceRefused, ReferenceWriter
 
@@ -301,8 +302,7 @@ class ReferenceController(Controller):
                     "只有网格员有自己负责的网格",
                     field="mine",
                 )
-            worker = session.get(WorkerRow, principal.scope_id)
-            query = query.where(col(CellRow.code).in_(worker.cells if worker else []))
+            query = query.where(col(CellRow.code).in_(worker_cells(session, principal.scope_id)))
         box = parse_bbox(bbox)
         if box:
             minx, miny, maxx, maxy = box

@@ -244,3 +244,8 @@ def first_county_code(session: Session) -> str:
     if row is None:
         raise LookupError("no county loaded")
     return row
+
+
+def worker_cells(session: Session, worker: str) -> list[str]:
+    """The cells a grid worker is assigned: where they verify and patrol; none for an unknown id."""
+    return list(session.exec(select(WorkerRow.cells).where(WorkerRow.id == worker)).first() or [])

@@ -20,8 +20,9 @@ from grid.incident import Incident, IncidentState
 from grid.lifecycle import RULES, Action
 from server.db.tables import IncidentRow, TaskAnswerRow, WhistleCallRow, WhistleRow
 from server.incidents.service import IncidentService
+from server.reference.service import worker_cells
 from server.tasks.schemas import TaskKind
-from server.tasks.store import answer_of, open_calls, to_verify, unit_work, worker_cells
+from server.tasks.store import answer_of, open_calls, to_verify, unit_work
 from server.whistles.service import WhistleService
 
 UNIT_STEPS = {"sign": Action.SIGN, "handle": Action.HANDLE, "return": Action.RETURN}

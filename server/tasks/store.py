@@ -5,17 +5,13 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from grid.incident import IncidentState
-from server.db.tables import IncidentRow, TaskAnswerRow, WhistleCallRow, WhistleRow, WorkerRow
+from server.db.tables import IncidentRow, TaskAnswerRow, WhistleCallRow, WhistleRow
 from server.incidents.store import OPEN_STATES
 
 S = IncidentState
 # A phone's list stays short; past this the duty officers have a bigger problem than a phone.
 MAX_TASKS = 500
 UNIT_STATES = [S.DISPATCHED.value, S.SIGNED.value, S.REOPENED.value]
-
-
-def worker_cells(session: Session, worker: str) -> list[str]:
-    return list(session.exec(select(WorkerRow.cells).where(WorkerRow.id == worker)).first() or [])
 
 
 def to_verify(session: Session, cells: list[str]) -> list[IncidentRow]:
